@@ -103,7 +103,9 @@ class ConveyorServer:
             timeout=120,
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"conveyor {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+            raise AssertionError(
+                f"conveyor {' '.join(args)} failed:\n{result.stdout}{result.stderr}"
+            )
         return result.stdout
 
 

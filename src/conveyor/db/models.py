@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -24,7 +24,11 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
 
 
 class User(Base):
@@ -135,11 +139,10 @@ class Upload(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     repository: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(BigInteger, default=0)
-    parts: Mapped[int] = mapped_column(Integer, default=0)
+    # Store keys of the accepted chunks, in order; a chunk counts only once listed here.
+    parts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set while a request appends to it, so a concurrent writer is refused, not interleaved.
-    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class Event(Base):

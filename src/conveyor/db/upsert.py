@@ -17,9 +17,7 @@ async def insert_ignore(session: AsyncSession, model: type[Base], **values: Any)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def upsert(
-    session: AsyncSession, model: type[Base], keys: list[str], **values: Any
-) -> None:
+async def upsert(session: AsyncSession, model: type[Base], keys: list[str], **values: Any) -> None:
     """Insert, or update the non-key columns of the row with the same keys."""
     insert = _dialect_insert(session)(model).values(**values)
     changes = {k: v for k, v in values.items() if k not in keys}

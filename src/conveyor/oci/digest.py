@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Final
-
-import re
 
 # Only the algorithms the image spec registers; anything else is "unsupported", not "invalid".
 _ENCODED_PATTERNS: Final = {

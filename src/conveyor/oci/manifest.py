@@ -78,9 +78,7 @@ def parse_manifest(body: bytes, content_type: str | None) -> Manifest:
     annotations = _annotations(doc.get("annotations"), "annotations")
     if media_type in mediatypes.INDEXES:
         children = _descriptor_list(doc.get("manifests"), "manifests")
-        return Manifest(
-            media_type, None, (), children, subject, artifact_type, annotations
-        )
+        return Manifest(media_type, None, (), children, subject, artifact_type, annotations)
     if "config" not in doc:
         raise ManifestError("an image manifest needs a config descriptor")
     config = _descriptor(doc["config"], "config")

@@ -1,4 +1,4 @@
-"""Blob storage in a local directory: temp file + fsync + rename, so readers never see a partial object."""
+"""Blob storage in a local directory: temp file, fsync, rename; no reader sees a partial object."""
 
 from __future__ import annotations
 

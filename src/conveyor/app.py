@@ -1,0 +1,96 @@
+"""The one place that wires concrete backends together into the server."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.types import Receive, Scope, Send
+
+from conveyor.auth.tokens import TokenService
+from conveyor.auth.users import ensure_admin
+from conveyor.config import Settings
+from conveyor.db.database import Database
+from conveyor.registry.context import Limits, RegistryContext
+from conveyor.registry.http.access import Gatekeeper
+from conveyor.registry.http.app import RegistryApp
+from conveyor.storage.url import open_store
+from conveyor.web.app import build_api
+from conveyor.web.deps import Services
+
+log = logging.getLogger("conveyor")
+
+
+@dataclass
+class Conveyor:
+    """Every long-lived part of one server process."""
+
+    settings: Settings
+    db: Database
+    ctx: RegistryContext
+    tokens: TokenService
+    gate: Gatekeeper
+
+    @classmethod
+    def build(cls, settings: Settings) -> Conveyor:
+        db = Database(settings.database_url)
+        limits = Limits(
+            max_manifest_bytes=settings.registry.max_manifest_bytes,
+            upload_expiry_seconds=settings.registry.upload_expiry_seconds,
+            gc_grace_seconds=settings.registry.gc_grace_seconds,
+            create_namespace_on_push=settings.auth.create_namespace_on_push,
+        )
+        ctx = RegistryContext(db, open_store(settings.storage_url), limits)
+        tokens = TokenService(
+            settings.auth.issuer, settings.auth.service, settings.auth.token_ttl_seconds
+        )
+        gate = Gatekeeper(
+            db,
+            tokens,
+            external_url=settings.server.external_url,
+            create_on_push=settings.auth.create_namespace_on_push,
+        )
+        return cls(settings, db, ctx, tokens, gate)
+
+    async def start(self, admin_password: str | None) -> None:
+        await self.tokens.load_keys(self.db)
+        generated = await ensure_admin(self.db, admin_password)
+        if generated:
+            # Printed once, on the first start only; it is never stored in clear.
+            print(f"conveyor: created user 'admin' with password: {generated}", flush=True)
+
+    async def stop(self) -> None:
+        await self.ctx.store.close()
+        await self.db.close()
+
+
+def build_asgi(conveyor: Conveyor, admin_password: str | None) -> ConveyorASGI:
+    return ConveyorASGI(conveyor, admin_password)
+
+
+class ConveyorASGI:
+    """/v2 goes straight to the registry app (its hot path skips routing tables);
+    everything else to the REST API."""
+
+    def __init__(self, conveyor: Conveyor, admin_password: str | None) -> None:
+        self.conveyor = conveyor
+        self.registry = RegistryApp(conveyor.ctx, conveyor.gate)
+        self.api = build_api(Services(conveyor.ctx, conveyor.gate))
+        self.api.router.lifespan_context = self._lifespan
+        self._admin_password = admin_password
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: object) -> AsyncIterator[None]:
+        await self.conveyor.start(self._admin_password)
+        try:
+            yield
+        finally:
+            await self.conveyor.stop()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v2"):
+            await self.registry(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)

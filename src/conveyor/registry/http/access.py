@@ -1,0 +1,125 @@
+"""Who is calling /v2, what they may do, and the challenge that tells a client how to get in."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from conveyor.auth.identity import ANONYMOUS, Identity
+from conveyor.auth.policy import repository_actions
+from conveyor.auth.tokens import TokenError, TokenService, VerifiedToken
+from conveyor.auth.users import authenticate
+from conveyor.db.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    identity: Identity
+    token: VerifiedToken | None = None
+
+    @property
+    def signed_in(self) -> bool:
+        return not self.identity.anonymous or self.token is not None
+
+
+class AccessDenied(Exception):
+    """Ends the request with 401 and a challenge, or 403 when the caller is known but refused."""
+
+    def __init__(self, status: int, challenge: str | None, message: str, detail: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.challenge = challenge
+        self.message = message
+        self.detail = detail
+
+
+class Gatekeeper:
+    def __init__(
+        self, db: Database, tokens: TokenService, *, external_url: str, create_on_push: bool
+    ) -> None:
+        self.db = db
+        self.tokens = tokens
+        self.external_url = external_url.rstrip("/")
+        self.create_on_push = create_on_push
+
+    def realm(self, request: Request) -> str:
+        return f"{self.external_url or base_url(request)}/auth/token"
+
+    def challenge(
+        self, request: Request, scope: str | None = None, error: str | None = None
+    ) -> str:
+        parts = [f'realm="{self.realm(request)}"', f'service="{self.tokens.service}"']
+        if scope:
+            parts.append(f'scope="{scope}"')
+        if error:
+            parts.append(f'error="{error}"')
+        return "Bearer " + ",".join(parts)
+
+    async def caller(self, request: Request) -> Caller:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "basic":
+            return Caller(await self._basic(request, value.strip()))
+        if scheme.lower() == "bearer":
+            try:
+                token = self.tokens.verify(value.strip())
+            except TokenError as exc:
+                raise AccessDenied(
+                    401, self.challenge(request, error="invalid_token"), str(exc), None
+                ) from None
+            identity = Identity(token.subject) if token.subject else ANONYMOUS
+            return Caller(identity, token)
+        return Caller(ANONYMOUS)
+
+    async def _basic(self, request: Request, value: str) -> Identity:
+        try:
+            name, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            name, password = "", ""
+        identity = await authenticate(self.db, name, password) if name else None
+        if identity is None:
+            raise AccessDenied(401, self.challenge(request), "invalid username or password", None)
+        return identity
+
+    async def actions(self, caller: Caller, repository: str) -> frozenset[str]:
+        if caller.token is not None:
+            return frozenset(caller.token.actions_for("repository", repository))
+        async with self.db.read() as session:
+            return await repository_actions(
+                session, caller.identity, repository, create_on_push=self.create_on_push
+            )
+
+    async def require(
+        self, request: Request, caller: Caller, repository: str, needed: frozenset[str]
+    ) -> None:
+        if needed <= await self.actions(caller, repository):
+            return
+        scope = f"repository:{repository}:{','.join(sorted(needed, key=_ACTION_ORDER.index))}"
+        detail = [{"Type": "repository", "Name": repository, "Action": a} for a in sorted(needed)]
+        if caller.token is not None:
+            raise AccessDenied(
+                401,
+                self.challenge(request, scope, "insufficient_scope"),
+                "access to the requested resource is not authorized",
+                detail,
+            )
+        if caller.signed_in:
+            raise AccessDenied(403, None, "requested access to the resource is denied", detail)
+        raise AccessDenied(
+            401,
+            self.challenge(request, scope),
+            "access to the requested resource is not authorized",
+            detail,
+        )
+
+
+_ACTION_ORDER = ["pull", "push", "delete"]
+
+
+def base_url(request: Request) -> str:
+    scheme = request.headers.get("x-forwarded-proto", request.url.scheme)
+    host = request.headers.get("x-forwarded-host") or request.headers.get("host") or "localhost"
+    return f"{scheme}://{host}"

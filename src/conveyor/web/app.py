@@ -1,0 +1,48 @@
+"""The REST API and the token endpoint as one FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+
+from conveyor.registry.http.token_route import token_get, token_post
+from conveyor.web import namespaces, repositories, system, users
+from conveyor.web.deps import Services, services
+from conveyor.web.errors import ApiError, api_error_handler, validation_error_handler
+
+
+def build_api(svc: Services) -> FastAPI:
+    api = FastAPI(
+        title="Conveyor",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    api.state.services = svc
+    api.add_exception_handler(ApiError, api_error_handler)
+    api.add_exception_handler(RequestValidationError, validation_error_handler)
+    for router in (system.router, namespaces.router, users.router, repositories.router):
+        api.include_router(router)
+    api.add_api_route("/auth/token", _token_get, methods=["GET"], include_in_schema=False)
+    api.add_api_route("/auth/token", _token_post, methods=["POST"], include_in_schema=False)
+    return api
+
+
+async def _token_get(request: Request) -> Response:
+    return await _with_denial(request, get=True)
+
+
+async def _token_post(request: Request) -> Response:
+    return await _with_denial(request, get=False)
+
+
+async def _with_denial(request: Request, *, get: bool) -> Response:
+    from conveyor.registry.http.access import AccessDenied
+
+    gate = services(request).gate
+    try:
+        return await (token_get(request, gate) if get else token_post(request, gate))
+    except AccessDenied as exc:
+        raise ApiError(401, "UNAUTHORIZED", exc.message) from None

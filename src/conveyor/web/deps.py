@@ -1,0 +1,44 @@
+"""Request dependencies of the REST API: the services, and who is calling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from conveyor.auth.identity import Identity
+from conveyor.registry.context import RegistryContext
+from conveyor.registry.http.access import AccessDenied, Caller, Gatekeeper
+from conveyor.web.errors import ApiError
+
+
+@dataclass
+class Services:
+    ctx: RegistryContext
+    gate: Gatekeeper
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+async def caller(request: Request) -> Caller:
+    try:
+        return await services(request).gate.caller(request)
+    except AccessDenied as exc:
+        raise ApiError(401, "UNAUTHORIZED", exc.message) from None
+
+
+async def signed_in(request: Request) -> Identity:
+    who = await caller(request)
+    if not who.signed_in:
+        raise ApiError(401, "UNAUTHORIZED", "sign in first")
+    return who.identity
+
+
+async def admin(request: Request) -> Identity:
+    identity = await signed_in(request)
+    if not identity.is_admin:
+        raise ApiError(403, "DENIED", "only an administrator may do this")
+    return identity
