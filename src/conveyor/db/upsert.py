@@ -25,5 +25,5 @@ async def upsert(session: AsyncSession, model: type[Base], keys: list[str], **va
 
 
 def _dialect_insert(session: AsyncSession) -> Any:
-    name = session.bind.dialect.name
+    name = session.get_bind().dialect.name
     return postgresql.insert if name == "postgresql" else sqlite.insert

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -28,7 +30,7 @@ async def api_error_handler(_request: Request, exc: Exception) -> Response:
 
 
 async def validation_error_handler(_request: Request, exc: Exception) -> Response:
-    errors = getattr(exc, "errors", lambda: [])()
+    errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
     first = errors[0] if errors else {}
     location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
     return JSONResponse(
