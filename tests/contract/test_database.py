@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -89,13 +91,22 @@ async def test_upgrade_creates_every_table_and_is_idempotent(database_url: str) 
 
 
 async def test_concurrent_upgrades(database_url: str) -> None:
-    """Replicas starting together all succeed (PostgreSQL: they take turns through a lock)."""
-    if database_url.startswith("sqlite"):
-        await anyio.to_thread.run_sync(migrate.upgrade, database_url)  # one process per file
+    """Replicas starting together (separate processes) all bring the schema up, none fails."""
+    code = "import sys; from conveyor.db import migrate; migrate.upgrade(sys.argv[1])"
+    results: list[subprocess.CompletedProcess[bytes]] = []
+
+    async def start_replica() -> None:
+        results.append(
+            await anyio.run_process([sys.executable, "-c", code, database_url], check=False)
+        )
+
     async with anyio.create_task_group() as group:
         for _ in range(3):
-            group.start_soon(anyio.to_thread.run_sync, migrate.upgrade, database_url)
+            group.start_soon(start_replica)
+    for result in results:
+        assert result.returncode == 0, result.stderr.decode()
     assert "blobs" in await anyio.to_thread.run_sync(schema_of, database_url)
+    assert len(await anyio.to_thread.run_sync(alembic_revision, database_url)) == 1
 
 
 # -- transactions ----------------------------------------------------------------------------
@@ -155,7 +166,7 @@ async def test_insert_ignore(db: Database) -> None:
         assert await insert_ignore(session, Blob, digest="sha256:aa", size=99) is False
         assert await insert_ignore(session, Blob, digest="sha256:bb", size=20) is True
     async with db.read() as session:
-        rows = dict((await session.execute(select(Blob.digest, Blob.size))).tuples().all())
+        rows = dict((await session.execute(select(Blob.digest, Blob.size))).all())
     assert rows == {"sha256:aa": 10, "sha256:bb": 20}
 
 
@@ -178,7 +189,7 @@ async def test_upsert_updates_non_key_columns(db: Database) -> None:
         await upsert(session, Tag, ["repository_id", "name"],
                      repository_id=repository_id, name="v1", digest="sha256:v1")  # fmt: skip
     async with db.read() as session:
-        tags = dict((await session.execute(select(Tag.name, Tag.digest))).tuples().all())
+        tags = dict((await session.execute(select(Tag.name, Tag.digest))).all())
     assert tags == {"latest": "sha256:two", "v1": "sha256:v1"}
 
 

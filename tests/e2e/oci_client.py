@@ -160,9 +160,7 @@ def empty_json_blob(algorithm: str = "sha256") -> Blob:
     return Blob(b"{}", OCI_EMPTY, algorithm)
 
 
-def image_config(
-    author: str | None = None, *, algorithm: str = "sha256", **extra: Any
-) -> Blob:
+def image_config(author: str | None = None, *, algorithm: str = "sha256", **extra: Any) -> Blob:
     """An image config; the random author makes every config (and manifest) unique."""
     doc = {
         "author": author if author is not None else random_text(16),
@@ -593,9 +591,7 @@ class OCIClient:
         headers = {"Content-Type": OCTET_STREAM}
         if content_range is not None:
             headers["Content-Range"] = content_range
-        return self.request(
-            "PUT", url, params=[("digest", digest)], content=data, headers=headers
-        )
+        return self.request("PUT", url, params=[("digest", digest)], content=data, headers=headers)
 
     def upload_status(self, url: httpx.URL) -> httpx.Response:
         return self.get(url)
@@ -682,7 +678,7 @@ def next_link(response: httpx.Response) -> httpx.URL | None:
     """The `Link: <...>; rel="next"` target, resolved against the request URL."""
     for value in response.headers.get_list("Link"):
         for part in value.split(","):
-            match = re.match(r'\s*<([^>]*)>\s*;(.*)', part)
+            match = re.match(r"\s*<([^>]*)>\s*;(.*)", part)
             if match and re.search(r'rel\s*=\s*"?next"?', match.group(2)):
                 return response.request.url.join(match.group(1))
     return None
@@ -825,9 +821,7 @@ def ds_artifact_index() -> DataSet:
 def ds_artifact_without_layers() -> DataSet:
     """An artifact whose only layer is the empty JSON `{}`."""
     empty = empty_json_blob()
-    manifest = image_manifest(
-        empty, [empty], artifact_type="application/vnd.conformance.marker"
-    )
+    manifest = image_manifest(empty, [empty], artifact_type="application/vnd.conformance.marker")
     return DataSet("artifact-no-layers", [empty], [Push(manifest, ("marker", "marker-v1"))])
 
 
@@ -904,7 +898,9 @@ def ds_non_distributable() -> DataSet:
         "urls": ["https://example.com/foreign/layer.tar.gz"],
     }
     manifest = image_manifest(config, [foreign, layer])
-    return DataSet("non-distributable", [config, layer], [Push(manifest, ("foreign", "foreign-v1"))])
+    return DataSet(
+        "non-distributable", [config, layer], [Push(manifest, ("foreign", "foreign-v1"))]
+    )
 
 
 def ds_custom_fields() -> DataSet:

@@ -27,13 +27,14 @@ from tests.e2e.oci_client import (
     OCIClient,
     describe,
 )
+from tests.support.conveyor_server import ConveyorServer
 
 REPO = "conformance/repo1"
 TAGS = ["test0", "test1", "test2", "test3"]
 
 
 @pytest.fixture(scope="module")
-def oci(conveyor_server: object) -> Iterator[OCIClient]:
+def oci(conveyor_server: ConveyorServer) -> Iterator[OCIClient]:
     with OCIClient.for_server(conveyor_server) as client:
         yield client
 
@@ -114,14 +115,12 @@ def test_referrer_of_missing_subject_gets_oci_subject(setup: Setup) -> None:
 # ------------------------------------------------------------------ tag listing
 
 
-def test_tag_list_names_the_repository_and_lists_sorted_tags(
-    oci: OCIClient, setup: Setup
-) -> None:
+def test_tag_list_names_the_repository_and_lists_sorted_tags(oci: OCIClient, setup: Setup) -> None:
     response = oci.list_tags(REPO)
     assert response.status_code == 200, describe(response)
     body = response.json()
     assert body["name"] == REPO
-    assert set(TAGS + ["tagtest0"]) <= set(body["tags"])
+    assert {*TAGS, "tagtest0"} <= set(body["tags"])
     assert body["tags"] == sorted(body["tags"])
 
 

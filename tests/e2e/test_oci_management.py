@@ -21,12 +21,13 @@ from tests.e2e.oci_client import (
     random_digest,
     tar_layer,
 )
+from tests.support.conveyor_server import ConveyorServer
 
 REPO = "conformance/repo1"
 
 
 @pytest.fixture(scope="module")
-def oci(conveyor_server: object) -> Iterator[OCIClient]:
+def oci(conveyor_server: ConveyorServer) -> Iterator[OCIClient]:
     with OCIClient.for_server(conveyor_server) as client:
         yield client
 

@@ -22,12 +22,13 @@ from tests.e2e.oci_client import (
     describe,
     error_codes,
 )
+from tests.support.conveyor_server import ConveyorServer
 
 REPO = "conformance/repo1"
 
 
 @pytest.fixture(scope="module")
-def oci(conveyor_server: object) -> Iterator[OCIClient]:
+def oci(conveyor_server: ConveyorServer) -> Iterator[OCIClient]:
     with OCIClient.for_server(conveyor_server) as client:
         yield client
 

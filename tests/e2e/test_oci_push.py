@@ -24,13 +24,14 @@ from tests.e2e.oci_client import (
     digest_of,
     split_blob_b,
 )
+from tests.support.conveyor_server import ConveyorServer
 
 REPO = "conformance/repo1"
 CROSS = "conformance/repo2"  # OCI_CROSSMOUNT_NAMESPACE
 
 
 @pytest.fixture(scope="module")
-def oci(conveyor_server: object) -> Iterator[OCIClient]:
+def oci(conveyor_server: ConveyorServer) -> Iterator[OCIClient]:
     with OCIClient.for_server(conveyor_server) as client:
         yield client
 
@@ -103,9 +104,7 @@ def test_post_without_body_opens_a_session(oci: OCIClient) -> None:
 
 
 @pytest.mark.parametrize("which", ["config", "layer"])
-def test_post_then_put_with_body_stores_the_blob(
-    oci: OCIClient, fx: Fixtures, which: str
-) -> None:
+def test_post_then_put_with_body_stores_the_blob(oci: OCIClient, fx: Fixtures, which: str) -> None:
     blob = fx.configs[1] if which == "config" else fx.layer
     started = oci.start_upload(REPO)
     assert started.status_code == 202, describe(started)
@@ -284,9 +283,7 @@ def test_manifest_without_layers_is_accepted(oci: OCIClient, manifest_blobs: Fix
     assert oci.get_manifest(REPO, manifest.digest).content == manifest.data
 
 
-def test_get_of_pushed_manifest_by_digest_is_200(
-    oci: OCIClient, manifest_blobs: Fixtures
-) -> None:
+def test_get_of_pushed_manifest_by_digest_is_200(oci: OCIClient, manifest_blobs: Fixtures) -> None:
     manifest = manifest_blobs.manifests[1]
     response = oci.get_manifest(REPO, manifest.digest, accept=OCI_MANIFEST)
     assert response.status_code == 200, describe(response)

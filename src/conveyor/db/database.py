@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conveyor.db.session import create_engine, is_sqlite
+
+# A transaction-level advisory lock: released by the commit or rollback that ends the write.
+_WRITE_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_WRITE_LOCK_KEY = 0x0C0E7E41
 
 
 class Database:
@@ -18,6 +23,7 @@ class Database:
         self.write_engine = create_engine(url, immediate=True) if is_sqlite(url) else self.engine
         self._reader = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._lock_writes = self.dialect == "postgresql"
 
     @property
     def dialect(self) -> str:
@@ -32,6 +38,9 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A transaction that commits when the block ends without an exception."""
         async with self._writer() as session, session.begin():
+            if self._lock_writes:
+                # PostgreSQL: one writer at a time, as on SQLite, so read-then-write loses nothing.
+                await session.execute(_WRITE_LOCK, {"key": _WRITE_LOCK_KEY})
             yield session
 
     async def close(self) -> None:

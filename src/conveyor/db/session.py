@@ -42,9 +42,10 @@ def create_engine(url: str, *, immediate: bool = False) -> AsyncEngine:
     engine = create_async_engine(async_url(url), **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(
-            engine.sync_engine, "begin", _sqlite_begin_immediate if immediate else _sqlite_begin
-        )
+        if immediate:
+            event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        # Readers run each statement on its own (autocommit): no BEGIN/ROLLBACK round trips,
+        # and WAL gives every statement a consistent snapshot.
     return engine
 
 
@@ -57,10 +58,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,8 +14,9 @@ from conveyor.db.models import Base
 async def insert_ignore(session: AsyncSession, model: type[Base], **values: Any) -> bool:
     """Insert unless the primary key exists; True when a row was inserted."""
     insert = _dialect_insert(session)(model).values(**values).on_conflict_do_nothing()
-    result = await session.execute(insert)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # Not rowcount: an ORM-enabled INSERT on psycopg reports -1 whether or not a row went in.
+    result = await session.execute(insert.returning(*inspect(model).primary_key))
+    return result.first() is not None
 
 
 async def upsert(session: AsyncSession, model: type[Base], keys: list[str], **values: Any) -> None:

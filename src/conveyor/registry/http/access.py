@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -13,6 +14,9 @@ from conveyor.auth.policy import repository_actions
 from conveyor.auth.tokens import TokenError, TokenService, VerifiedToken
 from conveyor.auth.users import authenticate
 from conveyor.db.database import Database
+from conveyor.registry.context import BoundedCache
+
+SIGN_IN_CACHE_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,9 @@ class Gatekeeper:
         self.tokens = tokens
         self.external_url = external_url.rstrip("/")
         self.create_on_push = create_on_push
+        # Clients send Basic credentials with every request; a verified header is trusted for
+        # a few seconds, so a deleted user or changed password takes effect within that time.
+        self._signed_in: BoundedCache[str, tuple[float, Identity]] = BoundedCache(4096)
 
     def realm(self, request: Request) -> str:
         return f"{self.external_url or base_url(request)}/auth/token"
@@ -75,6 +82,9 @@ class Gatekeeper:
         return Caller(ANONYMOUS)
 
     async def _basic(self, request: Request, value: str) -> Identity:
+        cached = self._signed_in.get(value)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         try:
             name, _, password = base64.b64decode(value, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
@@ -82,6 +92,7 @@ class Gatekeeper:
         identity = await authenticate(self.db, name, password) if name else None
         if identity is None:
             raise AccessDenied(401, self.challenge(request), "invalid username or password", None)
+        self._signed_in.put(value, (time.monotonic() + SIGN_IN_CACHE_SECONDS, identity))
         return identity
 
     async def actions(self, caller: Caller, repository: str) -> frozenset[str]:
