@@ -475,17 +475,21 @@ class OCIClient:
             url = url.copy_merge_params(items)
         sent = dict(headers or {})
         repository = self._repository_of(url)
-        if authenticate and repository in self._authorization:
+        # Like docker and containerd, a mount asks up front for pull on the `from` repository
+        # (the token for the target alone would not let the registry read the source).
+        mount_from = url.params.get("from") if "mount" in url.params else None
+        extra_scopes = (f"repository:{mount_from}:pull",) if mount_from else ()
+        if authenticate and repository in self._authorization and not mount_from:
             sent.setdefault("Authorization", self._authorization[repository])
         response = self._http.request(method, url, headers=sent, content=content)
         if response.status_code != 401 or not authenticate:
             return response
-        authorization = self._answer(response, sent.get("Authorization"))
+        authorization = self._answer(response, sent.get("Authorization"), extra_scopes)
         if authorization is None:
             return response
         sent["Authorization"] = authorization
         retried = self._http.request(method, url, headers=sent, content=content)
-        if retried.status_code != 401:
+        if retried.status_code != 401 and not mount_from:
             self._authorization[repository] = authorization
         return retried
 
@@ -508,7 +512,9 @@ class OCIClient:
         match = _REPOSITORY_PATH.match(url.path)
         return match.group(1) if match else ""
 
-    def _answer(self, response: httpx.Response, tried: str | None) -> str | None:
+    def _answer(
+        self, response: httpx.Response, tried: str | None, extra_scopes: Sequence[str] = ()
+    ) -> str | None:
         scheme, params = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if scheme == "basic":
             if self._basic is None:
@@ -519,6 +525,7 @@ class OCIClient:
         if scheme != "bearer" or "realm" not in params:
             return None
         scopes = tuple(params.get("scope", "").split())
+        scopes += tuple(scope for scope in extra_scopes if scope not in scopes)
         token = self._tokens.get(scopes)
         if token is None or f"Bearer {token}" == tried:
             token = self.fetch_token(params["realm"], params.get("service"), scopes)
