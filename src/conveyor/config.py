@@ -43,7 +43,7 @@ class AuthSettings(_Section):
 class RegistrySettings(_Section):
     max_manifest_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Uploads untouched for this long are abandoned: refused on resume and reclaimed by gc.
-    upload_expiry_seconds: int = Field(default=24 * 3600, ge=60)
+    upload_expiry_seconds: int = Field(default=24 * 3600, ge=1)
     # gc leaves blobs younger than this alone, so it is safe while pushes go on.
     gc_grace_seconds: int = Field(default=3600, ge=0)
 

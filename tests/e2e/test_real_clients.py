@@ -459,7 +459,15 @@ def test_podman_pull(
 
 
 def oras_client(target: Target) -> oras.client.OrasClient:
-    client = oras.client.OrasClient(hostname=target.host, insecure=True)
+    """The SDK with Basic credentials on every request.
+
+    oras-py's "token" backend keeps the first token it gets (pull only, from the HEAD that checks
+    for a blob) and asks for a new one only on a 403, while the reference behaviour (and
+    Conveyor's) for a token that lacks an action is a 401 with `error="insufficient_scope"`; so
+    that backend cannot push to distribution's token auth either. skopeo, buildah and podman
+    cover the token flow above.
+    """
+    client = oras.client.OrasClient(hostname=target.host, insecure=True, auth_backend="basic")
     client.auth.set_basic_auth(target.user, target.password)
     return client
 

@@ -105,6 +105,7 @@ def _command(binary: Path, root: Path, ports: dict[str, int]) -> list[str]:
         f"-master.port.grpc={ports['master_grpc']}",
         "-master.volumeSizeLimitMB=64",
         "-volume.max=0",  # as many volumes as the disk allows: every bucket gets its own
+        "-volume.preStopSeconds=0",
         f"-volume.port={ports['volume']}",
         f"-volume.port.grpc={ports['volume_grpc']}",
         "-filer",

@@ -66,7 +66,9 @@ def test_toml_file_is_read(tmp_path: Path) -> None:
 
 
 def test_environment_beats_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, '[server]\nlisten = "0.0.0.0:8080"\n[database]\nurl = "sqlite:///a.db"\n')
+    path = write(
+        tmp_path, '[server]\nlisten = "0.0.0.0:8080"\n[database]\nurl = "sqlite:///a.db"\n'
+    )
     settings = load_settings(
         path,
         environ={
@@ -122,3 +124,10 @@ def test_unknown_key_in_the_environment_is_rejected() -> None:
 def test_out_of_range_value_is_rejected() -> None:
     with pytest.raises(ValidationError):
         load_settings(environ={"CONVEYOR_AUTH__TOKEN_TTL_SECONDS": "30"})
+
+
+def test_scalar_in_place_of_a_section_is_a_validation_error_even_with_an_override(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ValidationError):
+        load_settings(write(tmp_path, 'server = "x"\n'), environ={"CONVEYOR_SERVER__LISTEN": "a"})

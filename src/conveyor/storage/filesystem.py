@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
@@ -13,6 +14,8 @@ import anyio.to_thread
 from conveyor.storage.base import ObjectNotFound, StorageError, StoredObject
 
 READ_CHUNK = 1024 * 1024
+# A temp file untouched this long belongs to a writer that died (a live one writes all along).
+STALE_TEMP_SECONDS = 3600
 
 
 class FilesystemStore:
@@ -21,6 +24,7 @@ class FilesystemStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._tmp = self.root / "_tmp"
         self._tmp.mkdir(exist_ok=True)
+        _remove_stale(self._tmp, time.time() - STALE_TEMP_SECONDS)
 
     def _full(self, path: str) -> Path:
         full = (self.root / path).resolve()
@@ -104,6 +108,15 @@ def _install(source: Path, target: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _remove_stale(folder: Path, cutoff: float) -> None:
+    for entry in folder.iterdir():
+        try:
+            if entry.stat().st_mtime < cutoff:
+                entry.unlink()
+        except FileNotFoundError:
+            continue
 
 
 def _remove_and_prune(full: Path, root: Path) -> None:

@@ -46,7 +46,11 @@ def test_empty_actions_are_allowed() -> None:
 
 def test_to_claim_and_str() -> None:
     access = Access("repository", "shop/web", ("pull", "push"))
-    assert access.to_claim() == {"type": "repository", "name": "shop/web", "actions": ["pull", "push"]}
+    assert access.to_claim() == {
+        "type": "repository",
+        "name": "shop/web",
+        "actions": ["pull", "push"],
+    }
     assert str(access) == "repository:shop/web:pull,push"
 
 

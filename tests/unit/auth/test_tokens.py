@@ -83,7 +83,9 @@ def claims(**overrides: Any) -> dict[str, Any]:
 
 
 def mint(keyed: Keyed, **overrides: Any) -> str:
-    return jwt.encode(claims(**overrides), keyed.private, algorithm="ES256", headers={"kid": keyed.kid})
+    return jwt.encode(
+        claims(**overrides), keyed.private, algorithm="ES256", headers={"kid": keyed.kid}
+    )
 
 
 def b64(data: bytes) -> str:

@@ -38,7 +38,9 @@ def test_unregistered_algorithm_is_flagged_unsupported() -> None:
     assert info.value.unsupported
 
 
-@pytest.mark.parametrize("text", ["", "sha256", "sha256:", ":abc", "latest", "sha256:a b", "SHA256:aa"])
+@pytest.mark.parametrize(
+    "text", ["", "sha256", "sha256:", ":abc", "latest", "sha256:a b", "SHA256:aa"]
+)
 def test_garbage_is_invalid(text: str) -> None:
     with pytest.raises(DigestError) as info:
         Digest.parse(text)
