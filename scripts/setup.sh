@@ -10,7 +10,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 runtime_pkgs=(buildah skopeo qemu-user-static binfmt-support git ca-certificates python3-venv)
-test_pkgs=(docker-registry postgresql podman umoci busybox-static debootstrap)
+test_pkgs=(docker-registry postgresql podman umoci busybox-static debootstrap wrk curl)
 
 missing=()
 pkgs=("${runtime_pkgs[@]}")

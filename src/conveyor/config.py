@@ -90,5 +90,8 @@ def _apply_environment(doc: dict[str, Any], environ: Any) -> None:
 
 def _set_path(doc: dict[str, Any], path: list[str], value: Any) -> None:
     for part in path[:-1]:
-        doc = doc.setdefault(part, {})
+        inner = doc.setdefault(part, {})
+        if not isinstance(inner, dict):
+            return  # the file put a value where a section belongs: validation reports it
+        doc = inner
     doc[path[-1]] = value

@@ -230,7 +230,7 @@ def test_garbage_bearer_token_is_invalid_token(reg: Registry) -> None:
 
 
 def test_tampered_token_is_invalid_token(reg: Registry) -> None:
-    header, payload, signature = reg.token("repository:nsa/app:pull", auth=BOB).split(".")
+    header, _, signature = reg.token("repository:nsa/app:pull", auth=BOB).split(".")
     forged = reg.token("repository:nsa/app:pull,push", auth=reg.admin).split(".")[1]
     response = reg.http.post(
         "/v2/nsa/app/blobs/uploads/", headers=reg.bearer(f"{header}.{forged}.{signature}")

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from conveyor.auth.identity import ANONYMOUS, Identity
 from conveyor.auth.policy import repository_actions
 from conveyor.auth.tokens import TokenError, TokenService, VerifiedToken
-from conveyor.auth.users import authenticate
+from conveyor.auth.users import authenticate, find_user
 from conveyor.db.database import Database
 from conveyor.registry.context import BoundedCache
 
@@ -77,9 +77,22 @@ class Gatekeeper:
                 raise AccessDenied(
                     401, self.challenge(request, error="invalid_token"), str(exc), None
                 ) from None
-            identity = Identity(token.subject) if token.subject else ANONYMOUS
-            return Caller(identity, token)
+            return Caller(await self._subject(token.subject), token)
         return Caller(ANONYMOUS)
+
+    async def _subject(self, name: str) -> Identity:
+        """The account a token was issued to; it may have been deleted since (then anonymous)."""
+        if not name:
+            return ANONYMOUS
+        key = f"sub:{name}"
+        cached = self._signed_in.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.db.read() as session:
+            user = await find_user(session, name)
+        identity = Identity(user.name, user.id, user.is_admin) if user else ANONYMOUS
+        self._signed_in.put(key, (time.monotonic() + SIGN_IN_CACHE_SECONDS, identity))
+        return identity
 
     async def _basic(self, request: Request, value: str) -> Identity:
         cached = self._signed_in.get(value)
