@@ -187,10 +187,10 @@ def _wait_until_writable(server: SeaweedFS, process: subprocess.Popen[bytes]) ->
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
-    # Graceful shutdown of weed can take long; its data is throwaway, so a short grace is enough.
+    # weed takes seconds to shut down gracefully; its data is throwaway, so a short grace will do.
     os.killpg(process.pid, signal.SIGTERM)
     try:
-        process.wait(timeout=3)
+        process.wait(timeout=1)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
