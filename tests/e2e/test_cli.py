@@ -138,3 +138,26 @@ def test_login_saves_credentials_for_later_commands(
         timeout=60,
     )
     assert listed.returncode == 0 and "admin" in listed.stdout
+
+
+def test_member_roles_decide_pull_and_push(conveyor_server: ConveyorServer) -> None:
+    conveyor_server.cli("user", "create", "eve", "--password-stdin", input="eve-pass-123\n")
+    conveyor_server.cli("namespace", "create", "teamx")
+    blob = b"eve's blob"
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    with httpx.Client(base_url=conveyor_server.url, auth=("eve", "eve-pass-123")) as eve:
+        assert eve.post("/v2/teamx/app/blobs/uploads/").status_code == 403
+        conveyor_server.cli("namespace", "member", "add", "teamx", "eve", "--role", "guest")
+        members = json.loads(
+            conveyor_server.cli("namespace", "member", "list", "teamx", "-o", "json")
+        )
+        assert members == [{"user": "eve", "role": "guest"}]
+        assert eve.post("/v2/teamx/app/blobs/uploads/").status_code == 403
+        conveyor_server.cli("namespace", "member", "add", "teamx", "eve", "--role", "developer")
+        assert (
+            eve.post(f"/v2/teamx/app/blobs/uploads/?digest={digest}", content=blob).status_code
+            == 201
+        )
+        assert eve.get(f"/v2/teamx/app/blobs/{digest}").content == blob
+        conveyor_server.cli("namespace", "member", "remove", "teamx", "eve")
+        assert eve.get(f"/v2/teamx/app/blobs/{digest}").status_code == 403

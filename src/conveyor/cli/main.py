@@ -75,6 +75,37 @@ def namespace_delete(name: str, server: Server = None) -> None:
     console.print(f"Deleted namespace {name}.")
 
 
+member_app = typer.Typer(no_args_is_help=True, help="Members of a namespace and their roles.")
+namespace_app.add_typer(member_app, name="member")
+
+
+@member_app.command("add")
+def member_add(
+    namespace: str,
+    user: str,
+    role: Annotated[str, typer.Option(help="owner, developer or guest")] = "developer",
+    server: Server = None,
+    output: Output = "table",
+) -> None:
+    body = {"user": user, "role": role}
+    emit(
+        ApiClient(server).request("PUT", f"/api/v1/namespaces/{namespace}/members", json=body),
+        output,
+    )
+
+
+@member_app.command("remove")
+def member_remove(namespace: str, user: str, server: Server = None) -> None:
+    ApiClient(server).delete(f"/api/v1/namespaces/{namespace}/members/{user}")
+    console.print(f"Removed {user} from {namespace}.")
+
+
+@member_app.command("list")
+def member_list(namespace: str, server: Server = None, output: Output = "table") -> None:
+    rows = ApiClient(server).get(f"/api/v1/namespaces/{namespace}/members")
+    emit(rows, output, ["user", "role"])
+
+
 @user_app.command("create")
 def user_create(
     name: str,
