@@ -38,14 +38,11 @@ OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 OCI_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 OCI_LAYER_NONDISTRIBUTABLE = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
 OCTET_STREAM = "application/octet-stream"
-MANIFEST_ACCEPT = ", ".join(
-    [
-        OCI_MANIFEST,
-        OCI_INDEX,
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    ]
-)
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST])
 
 DCD = "Docker-Content-Digest"
 ANNOTATION = "org.opencontainers.conformance.test"
@@ -509,8 +506,9 @@ class OCIClient:
 
     @staticmethod
     def _repository_of(url: httpx.URL) -> str:
+        """The key for the remembered Authorization: the repository, else the path."""
         match = _REPOSITORY_PATH.match(url.path)
-        return match.group(1) if match else ""
+        return match.group(1) if match else url.path
 
     def _answer(
         self, response: httpx.Response, tried: str | None, extra_scopes: Sequence[str] = ()
@@ -940,6 +938,44 @@ def ds_sha512() -> DataSet:
     return DataSet("sha512", blobs, [Push(image), Push(index)])
 
 
+def _docker_image(arch: str) -> tuple[Manifest, list[Blob]]:
+    config = Blob(image_config(architecture=arch).data, DOCKER_CONFIG)
+    layer = Blob(tar_layer({f"{arch}.txt": os.urandom(32)}).data, DOCKER_LAYER)
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST,
+        "config": config.descriptor(),
+        "layers": [layer.descriptor()],
+    }
+    return Manifest(dump(doc), DOCKER_MANIFEST), [config, layer]
+
+
+def ds_docker_image() -> DataSet:
+    """Docker image manifest v2 schema 2 (DESIGN §4.5)."""
+    manifest, blobs = _docker_image("amd64")
+    return DataSet("docker-image", blobs, [Push(manifest, ("docker", "docker-v1"))])
+
+
+def ds_docker_manifest_list() -> DataSet:
+    """Docker manifest list over two schema 2 images (DESIGN §4.5)."""
+    amd64, amd64_blobs = _docker_image("amd64")
+    arm64, arm64_blobs = _docker_image("arm64")
+    doc = {
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST_LIST,
+        "manifests": [
+            amd64.descriptor(platform={"architecture": "amd64", "os": "linux"}),
+            arm64.descriptor(platform={"architecture": "arm64", "os": "linux"}),
+        ],
+    }
+    listing = Manifest(dump(doc), DOCKER_MANIFEST_LIST)
+    return DataSet(
+        "docker-manifest-list",
+        amd64_blobs + arm64_blobs,
+        [Push(amd64), Push(arm64), Push(listing, ("list", "list-v1"))],
+    )
+
+
 DATA_SETS = {
     "image": ds_image,
     "image-uncompressed": ds_image_uncompressed,
@@ -958,6 +994,8 @@ DATA_SETS = {
     "custom-fields": ds_custom_fields,
     "no-layers": ds_no_layers,
     "sha512": ds_sha512,
+    "docker-image": ds_docker_image,
+    "docker-manifest-list": ds_docker_manifest_list,
 }
 SUBJECT_DATA_SETS = ["artifacts-with-subject", "index-with-subject", "missing-subject"]
 

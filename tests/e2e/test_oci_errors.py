@@ -146,6 +146,12 @@ def test_blob_get_by_bad_digest_is_digest_invalid(oci: OCIClient, digest: str) -
     assert_error(oci.get_blob(REPO_A, digest), 400, "DIGEST_INVALID")
 
 
+@pytest.mark.parametrize("algorithm", ["md5", "sha384", "NOT-AN-ALGORITHM"])
+def test_upload_with_unsupported_digest_algorithm_is_400(oci: OCIClient, algorithm: str) -> None:
+    response = oci.start_upload(REPO_A, params={"digest-algorithm": algorithm})
+    assert_error(response, 400, "DIGEST_INVALID", "UNSUPPORTED")
+
+
 def test_referrers_by_bad_digest_is_400(oci: OCIClient, pushed: tuple[Blob, Blob]) -> None:
     assert_error(oci.referrers(REPO_A, "sha256:xyz"), 400, "DIGEST_INVALID")
 
@@ -402,3 +408,13 @@ def test_wrong_password_is_unauthorized(
     with OCIClient(conveyor_server.url, conveyor_server.admin_user, "wrong") as intruder:
         response = intruder.list_tags(REPO_A)
     assert_error(response, 401, "UNAUTHORIZED")
+
+
+def test_anonymous_catalog_challenge_asks_for_catalog_scope(
+    conveyor_server: ConveyorServer, pushed: tuple[Blob, Blob]
+) -> None:
+    # Token auth (DESIGN §4.5, token spec §4): /v2/_catalog needs `registry:catalog:*`.
+    response = httpx.get(f"{conveyor_server.url}/v2/_catalog")
+    assert_error(response, 401, "UNAUTHORIZED")
+    _, params = parse_challenge(response.headers.get("WWW-Authenticate", ""))
+    assert params.get("scope") == "registry:catalog:*", params

@@ -23,6 +23,7 @@ from tests.e2e.oci_client import (
     DCD,
     EMPTY_BLOB_DIGEST,
     EMPTY_JSON_DIGEST,
+    MANIFEST_ACCEPT,
     OCI_INDEX,
     OCI_MANIFEST,
     SUBJECT_DATA_SETS,
@@ -311,6 +312,19 @@ def test_mount_of_missing_blob_opens_an_upload_session(oci: OCIClient, algorithm
     assert oci.location(response).path.startswith(f"/v2/{REPO1}/blobs/uploads/")
 
 
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_upload_with_digest_algorithm_parameter_is_201(oci: OCIClient, algorithm: str) -> None:
+    # end-4c (main): POST ?digest-algorithm=<alg> opens a session hashed with that algorithm.
+    blob = new_blob(algorithm)
+    started = oci.start_upload(REPO1, params={"digest-algorithm": algorithm})
+    assert started.status_code == 202, describe(started)
+    patched = oci.patch_chunk(oci.location(started), blob.data, content_range(0, blob.data))
+    assert patched.status_code == 202, describe(patched)
+    response = oci.finish_upload(oci.location(patched), blob.digest)
+    assert response.status_code == 201, describe(response)
+    verify_blob(oci, REPO1, blob, response)
+
+
 def test_cancelled_upload_is_204_and_then_unknown(oci: OCIClient) -> None:
     location = open_upload(oci)
     response = oci.cancel_upload(location)
@@ -500,9 +514,7 @@ def test_data_set_location_serves_the_exact_manifest(
         if "Location" not in record.response.headers:
             failures.append(f"no Location: {describe(record.response)}")
             continue
-        got = oci.get(
-            oci.location(record.response), headers={"Accept": f"{OCI_INDEX}, {OCI_MANIFEST}"}
-        )
+        got = oci.get(oci.location(record.response), headers={"Accept": MANIFEST_ACCEPT})
         if not _serves(got, manifest, with_body=True):
             failures.append(describe(got))
     assert not failures, failures_of(failures)
@@ -550,7 +562,7 @@ def test_data_set_manifest_by_tag_and_digest(
     for push in data_set.pushes:
         for reference in [push.manifest.digest, *push.tags]:
             path = oci.manifest_path(data_set.repository, reference)
-            got = oci.request(method, path, headers={"Accept": f"{OCI_INDEX}, {OCI_MANIFEST}"})
+            got = oci.request(method, path, headers={"Accept": MANIFEST_ACCEPT})
             if not _serves(got, push.manifest, with_body=method == "GET"):
                 failures.append(describe(got))
             elif got.headers.get(DCD) != push.manifest.digest:
@@ -814,3 +826,66 @@ def test_put_by_malformed_digest_is_400(oci: OCIClient) -> None:
 def test_get_by_malformed_digest_is_400_or_404(oci: OCIClient, paging: list[str]) -> None:
     response = oci.get_manifest(PAGE_REPO, "sha256:baddigeststring")
     assert response.status_code in (400, 404), describe(response)
+
+
+# ===================================================================== more of DESIGN §4.5
+
+
+def test_moving_a_tag_points_it_at_the_new_manifest(oci: OCIClient) -> None:
+    repo = "conformance/deletes"
+    first = push_tagged_image(oci, repo, ["moving", "first"])
+    second = push_tagged_image(oci, repo, ["second"])
+    oci.ensure_manifest(repo, "moving", second)
+    got = oci.get_manifest(repo, "moving")
+    assert got.content == second.data
+    assert got.headers.get(DCD) == second.digest, describe(got)
+    assert oci.get_manifest(repo, "first").content == first.data
+
+
+def test_pull_ignores_an_unused_ns_parameter(oci: OCIClient, paging: list[str]) -> None:
+    # Conveyor is no proxy: an `ns=<upstream>` parameter (main spec) changes nothing.
+    manifest = oci.get_manifest(PAGE_REPO, paging[0])
+    config = manifest.json()["config"]["digest"]
+    params = [("ns", "registry.example.com")]
+    with_ns = oci.get(oci.manifest_path(PAGE_REPO, paging[0]), params=params)
+    assert with_ns.status_code == 200, describe(with_ns)
+    assert with_ns.content == manifest.content
+    blob = oci.get(oci.blob_path(PAGE_REPO, config), params=params)
+    assert blob.status_code == 200, describe(blob)
+
+
+def catalog(oci: OCIClient, **params: str | int) -> httpx.Response:
+    return oci.get("/v2/_catalog", params=[(k, str(v)) for k, v in params.items()])
+
+
+@pytest.fixture(scope="module")
+def catalog_repos(oci: OCIClient) -> list[str]:
+    repositories = [f"conformance/catalog-{i}" for i in range(3)]
+    for repo in repositories:
+        push_tagged_image(oci, repo, ["latest"])
+    return repositories
+
+
+def test_catalog_lists_repositories_sorted(oci: OCIClient, catalog_repos: list[str]) -> None:
+    response = catalog(oci)
+    assert response.status_code == 200, describe(response)
+    repositories = response.json()["repositories"]
+    assert set(catalog_repos) <= set(repositories)
+    assert repositories == sorted(repositories)
+
+
+def test_catalog_pages_with_n_last_and_link(oci: OCIClient, catalog_repos: list[str]) -> None:
+    everything = catalog(oci).json()["repositories"]
+    response = catalog(oci, n=2)
+    assert response.json()["repositories"] == everything[:2]
+    seen: list[str] = []
+    for _ in range(len(everything) + 1):
+        assert response.status_code == 200, describe(response)
+        seen += response.json()["repositories"]
+        link = next_link(response)
+        if link is None:
+            break
+        response = oci.get(link)
+    assert seen == everything
+    after = catalog(oci, last=everything[0]).json()["repositories"]
+    assert after == everything[1:]

@@ -22,6 +22,7 @@ import oras.oci
 import pytest
 
 from tests.support.conveyor_server import ConveyorServer
+from tests.support.distribution import DistributionRegistry
 from tests.support.images import (
     INDEX_TYPES,
     LayoutImage,
@@ -122,7 +123,9 @@ def tool(
     return result
 
 
-def skopeo_push(env: dict[str, str], target: Target, layout: Path, repository: str, tag: str) -> None:
+def skopeo_push(
+    env: dict[str, str], target: Target, layout: Path, repository: str, tag: str
+) -> None:
     tool(
         env,
         "skopeo",
@@ -138,14 +141,18 @@ def skopeo_push(env: dict[str, str], target: Target, layout: Path, repository: s
 
 
 def registry_digest(http: httpx.Client, repository: str, reference: str) -> str:
-    response = http.head(f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT})
+    response = http.head(
+        f"/v2/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_ACCEPT}
+    )
     assert response.status_code == 200, (response.status_code, response.headers)
     return response.headers["Docker-Content-Digest"]
 
 
 def assert_same_blobs(pulled: Path, source: LayoutImage, digests: set[str]) -> None:
     for digest in digests:
-        assert blob_path(pulled, digest).read_bytes() == blob_path(source.layout, digest).read_bytes()
+        assert (
+            blob_path(pulled, digest).read_bytes() == blob_path(source.layout, digest).read_bytes()
+        )
 
 
 # --------------------------------------------------------------------------- skopeo
@@ -259,10 +266,75 @@ def test_skopeo_docker_schema2_round_trip(
     assert document["mediaType"] == DOCKER_MANIFEST
     # The layers are the same gzip blobs and the config the same bytes: only the manifest changed.
     layers = [layer["digest"] for layer in document["layers"]]
-    assert layers == [layer["digest"] for layer in source.document["layers"]]  # type: ignore[union-attr]
-    assert document["config"]["digest"] == source.document["config"]["digest"]  # type: ignore[index]
+    assert layers == [layer["digest"] for layer in source.document["layers"]]
+    assert document["config"]["digest"] == source.document["config"]["digest"]
     for digest in [*layers, document["config"]["digest"]]:
         assert sha256((out / digest.split(":", 1)[1]).read_bytes()) == digest
+
+
+def test_skopeo_copy_all_from_distribution_to_conveyor(
+    distribution_registry_htpasswd: DistributionRegistry,
+    target: Target,
+    amd64: Path,
+    arm64: Path,
+    env: dict[str, str],
+    http: httpx.Client,
+) -> None:
+    """Registry to registry, both with credentials: an index and its children keep their digests."""
+    peer = distribution_registry_htpasswd
+    peer_creds = f"{peer.user}:{peer.password}"
+    tool(env, "buildah", "manifest", "create", "conveyor-e2e-peer")
+    tool(env, "buildah", "manifest", "add", "conveyor-e2e-peer", oci_ref(amd64))
+    tool(env, "buildah", "manifest", "add", "conveyor-e2e-peer", oci_ref(arm64))
+    tool(
+        env,
+        "buildah",
+        "manifest",
+        "push",
+        "--all",
+        "--format",
+        "oci",
+        "--tls-verify=false",
+        "--creds",
+        peer_creds,
+        "conveyor-e2e-peer",
+        f"docker://{peer.host}/peer/multi:1",
+    )
+    peer_index = httpx.get(
+        f"{peer.url}/v2/peer/multi/manifests/1",
+        headers={"Accept": OCI_INDEX},
+        auth=(peer.user, peer.password),
+        timeout=30,
+    )
+    assert peer_index.status_code == 200
+
+    tool(
+        env,
+        "skopeo",
+        "copy",
+        "--quiet",
+        "--all",
+        "--preserve-digests",
+        "--src-tls-verify=false",
+        "--src-creds",
+        peer_creds,
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        target.creds,
+        f"docker://{peer.host}/peer/multi:1",
+        target.ref("e2e/from-peer", "1"),
+    )
+    copied = http.get("/v2/e2e/from-peer/manifests/1", headers={"Accept": OCI_INDEX})
+    assert copied.status_code == 200
+    assert copied.content == peer_index.content
+    assert copied.headers["Docker-Content-Digest"] == sha256(peer_index.content)
+    for child in copied.json()["manifests"]:
+        image = read_layout(amd64 if child["platform"]["architecture"] == "amd64" else arm64)
+        assert child["digest"] == image.digest
+        for digest in image.blobs:
+            kind = "manifests" if digest == image.digest else "blobs"
+            head = http.head(f"/v2/e2e/from-peer/{kind}/{digest}", headers={"Accept": OCI_MANIFEST})
+            assert head.status_code == 200, (kind, digest)
 
 
 # --------------------------------------------------------------------------- buildah
@@ -311,7 +383,9 @@ def test_buildah_manifest_push_all_multi_arch_and_pull_whole(
     }
     assert children == {platform: image.digest for platform, image in sources.items()}
     for platform, image in sources.items():
-        child = http.get(f"/v2/e2e/multi/manifests/{children[platform]}", headers={"Accept": OCI_MANIFEST})
+        child = http.get(
+            f"/v2/e2e/multi/manifests/{children[platform]}", headers={"Accept": OCI_MANIFEST}
+        )
         assert child.status_code == 200
         assert child.content == image.raw
         assert child.headers["Content-Type"] == OCI_MANIFEST
@@ -351,8 +425,8 @@ def test_buildah_push(
     hello = tmp_path / "hello.txt"
     hello.write_text("hello from buildah\n")
     tool(env, "buildah", "copy", "--quiet", container, str(hello), "/hello.txt")
-    image_id = tool(env, "buildah", "commit", "--quiet", "--rm", container, "conveyor-e2e/built")
-    image_id = image_id.stdout.strip().splitlines()[-1]
+    committed = tool(env, "buildah", "commit", "--quiet", "--rm", container, "conveyor-e2e/built")
+    image_id = committed.stdout.strip().splitlines()[-1]
     digest_file = tmp_path / "digest"
     tool(
         env,
@@ -383,7 +457,7 @@ def test_buildah_push(
         ).stdout
     )
     assert config["architecture"] == "amd64"
-    base_layers = source.config["rootfs"]["diff_ids"]  # type: ignore[index]
+    base_layers = source.config["rootfs"]["diff_ids"]
     assert config["rootfs"]["diff_ids"][: len(base_layers)] == base_layers
     assert len(config["rootfs"]["diff_ids"]) == len(base_layers) + 1
 
@@ -414,7 +488,9 @@ def test_podman_pull(
     skopeo_push(env, target, amd64, "e2e/podman", "latest")
     image = f"{target.host}/e2e/podman:latest"
     tool(env, "podman", "pull", "--quiet", "--tls-verify=false", "--creds", target.creds, image)
-    digest = tool(env, "podman", "image", "inspect", "--format", "{{.Digest}}", image).stdout.strip()
+    digest = tool(
+        env, "podman", "image", "inspect", "--format", "{{.Digest}}", image
+    ).stdout.strip()
     assert digest == source.digest
     arch = tool(env, "podman", "image", "inspect", "--format", "{{.Architecture}}", image).stdout
     assert arch.strip() == "amd64"
@@ -517,7 +593,9 @@ def test_oras_artifacts_and_referrers(
     signature_digest = pushed.headers["Docker-Content-Digest"]
 
     # An artifact whose subject is the first artifact.
-    manifest = http.get(f"/v2/e2e/artifacts/manifests/{sbom_digest}", headers={"Accept": OCI_MANIFEST})
+    manifest = http.get(
+        f"/v2/e2e/artifacts/manifests/{sbom_digest}", headers={"Accept": OCI_MANIFEST}
+    )
     attestation = tmp_path / "attestation.json"
     attestation.write_text('{"predicate": {}}')
     attestation_config = tmp_path / "attestation-config.json"
@@ -545,7 +623,9 @@ def test_oras_artifacts_and_referrers(
     assert descriptor["mediaType"] == OCI_MANIFEST
     assert descriptor["artifactType"] == signature_type  # config.mediaType, no artifactType field
     assert descriptor["annotations"]["org.example.kind"] == "signature"
-    raw = http.get(f"/v2/e2e/artifacts/manifests/{signature_digest}", headers={"Accept": OCI_MANIFEST})
+    raw = http.get(
+        f"/v2/e2e/artifacts/manifests/{signature_digest}", headers={"Accept": OCI_MANIFEST}
+    )
     assert descriptor["size"] == len(raw.content)
 
     filtered = http.get(
@@ -609,7 +689,7 @@ def test_anonymous_pull_of_private_repository_is_refused(
         for path in (
             "/v2/e2e/private/manifests/1",
             f"/v2/e2e/private/manifests/{source.digest}",
-            f"/v2/e2e/private/blobs/{source.document['config']['digest']}",  # type: ignore[index]
+            f"/v2/e2e/private/blobs/{source.document['config']['digest']}",
             "/v2/e2e/private/tags/list",
         ):
             response = anonymous.get(path, headers={"Accept": MANIFEST_ACCEPT})

@@ -28,7 +28,7 @@ def free_port() -> int:
 
 @dataclass
 class ConveyorServer:
-    """One `conveyor serve` process; can be killed with SIGKILL and started again on the same data."""
+    """One `conveyor serve` process; it can be SIGKILLed and started again on the same data."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)

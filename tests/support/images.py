@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = Path(os.environ.get("CONVEYOR_TEST_IMAGE_CACHE", REPO_ROOT / ".cache" / "images"))
@@ -215,7 +216,11 @@ def busybox_binary(arch: str) -> Path:
     installed = run(
         ["dpkg-query", "-W", "-f=${Status}", "busybox-static"], timeout=30, check=False
     ).stdout
-    if arch == native_arch() and "install ok installed" in installed and Path("/bin/busybox").exists():
+    if (
+        arch == native_arch()
+        and "install ok installed" in installed
+        and Path("/bin/busybox").exists()
+    ):
         source = Path("/bin/busybox")
     else:
         deb = _apt_download(f"busybox-static:{arch}", CACHE_DIR / "debs" / arch)
@@ -331,17 +336,15 @@ class LayoutImage:
     children: dict[str, str] = field(default_factory=dict)
 
     @property
-    def document(self) -> dict[str, object]:
+    def document(self) -> dict[str, Any]:
         return dict(json.loads(self.raw))
 
     @property
-    def config(self) -> dict[str, object]:
-        doc = self.document
+    def config(self) -> dict[str, Any]:
         if self.media_type in INDEX_TYPES:
             raise ValueError("an index has no config")
-        config = doc["config"]
-        assert isinstance(config, dict)
-        return dict(json.loads(blob_path(self.layout, str(config["digest"])).read_bytes()))
+        digest = str(self.document["config"]["digest"])
+        return dict(json.loads(blob_path(self.layout, digest).read_bytes()))
 
     @property
     def blobs(self) -> set[str]:

@@ -138,6 +138,8 @@ class Upload(Base):
     __tablename__ = "uploads"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     repository: Mapped[str] = mapped_column(String(255))
+    # Only whoever started the session may continue it; others get BLOB_UPLOAD_UNKNOWN.
+    owner: Mapped[str] = mapped_column(String(64), default="")
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     # Store keys of the accepted chunks, in order; a chunk counts only once listed here.
     parts: Mapped[list[Any]] = mapped_column(JSON, default=list)

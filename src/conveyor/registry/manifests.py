@@ -36,15 +36,21 @@ class PushResult:
     tags: tuple[str, ...]
 
 
-def parse_reference(reference: str) -> Digest | str:
-    """A manifest reference is a digest (has a colon) or a tag."""
-    if ":" in reference:
-        try:
-            return Digest.parse(reference)
-        except DigestError as exc:
-            raise RegistryError("DIGEST_INVALID", str(exc)) from None
-    if not is_valid_tag(reference):
-        raise RegistryError("TAG_INVALID", detail={"tag": reference[:200]})
+def parse_reference(reference: str, *, for_write: bool = False) -> Digest | str:
+    """A manifest reference is a digest (has a colon) or a tag. A read of a reference that
+    cannot exist is simply unknown (404); a write of one is invalid (400)."""
+    try:
+        if ":" in reference:
+            try:
+                return Digest.parse(reference)
+            except DigestError as exc:
+                raise RegistryError("DIGEST_INVALID", str(exc)) from None
+        if not is_valid_tag(reference):
+            raise RegistryError("TAG_INVALID", detail={"tag": reference[:200]})
+    except RegistryError:
+        if for_write:
+            raise
+        raise RegistryError("MANIFEST_UNKNOWN", detail={"reference": reference[:200]}) from None
     return reference
 
 

@@ -38,15 +38,17 @@ class UploadSession:
         return f"0-{max(self.size - 1, 0)}"
 
 
-async def start_upload(ctx: RegistryContext, repository: str) -> UploadSession:
+async def start_upload(ctx: RegistryContext, repository: str, owner: str) -> UploadSession:
     upload_id = str(uuid.uuid4())
     async with ctx.db.write() as session:
-        session.add(Upload(id=upload_id, repository=repository, size=0, parts=[]))
+        session.add(Upload(id=upload_id, repository=repository, owner=owner, size=0, parts=[]))
     return UploadSession(upload_id, repository, 0, ())
 
 
-async def get_upload(ctx: RegistryContext, repository: str, upload_id: str) -> UploadSession:
-    """The session, when it exists, belongs to this repository and has not expired."""
+async def get_upload(
+    ctx: RegistryContext, repository: str, upload_id: str, owner: str
+) -> UploadSession:
+    """The session, when it exists, belongs to this repository and caller, and has not expired."""
     unknown = RegistryError("BLOB_UPLOAD_UNKNOWN", detail={"uuid": upload_id[:64]})
     try:
         uuid.UUID(upload_id)
@@ -54,7 +56,7 @@ async def get_upload(ctx: RegistryContext, repository: str, upload_id: str) -> U
         raise unknown from None
     async with ctx.db.read() as session:
         row = await session.get(Upload, upload_id)
-    if row is None or row.repository != repository:
+    if row is None or row.repository != repository or row.owner != owner:
         raise unknown
     expiry = timedelta(seconds=ctx.limits.upload_expiry_seconds)
     if _aware(row.updated_at) + expiry < datetime.now(UTC):

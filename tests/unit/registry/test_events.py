@@ -1,4 +1,4 @@
-"""Registry events: an outbox row per change, in the change's transaction, and the in-process bus."""
+"""Registry events: an outbox row per change, in its transaction, and the in-process bus."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ async def ctx(tmp_path: Path) -> AsyncIterator[RegistryContext]:
 async def push_config(ctx: RegistryContext, repository: str) -> tuple[Digest, int]:
     data = b'{"architecture":"amd64","os":"linux"}'
     digest = Digest.of(data)
-    session = await uploads.start_upload(ctx, repository)
+    session = await uploads.start_upload(ctx, repository, ADMIN.name)
 
     async def body() -> AsyncIterator[bytes]:
         yield data

@@ -111,6 +111,10 @@ class Gatekeeper:
     async def actions(self, caller: Caller, repository: str) -> frozenset[str]:
         if caller.token is not None:
             return frozenset(caller.token.actions_for("repository", repository))
+        return await self.account_actions(caller, repository)
+
+    async def account_actions(self, caller: Caller, repository: str) -> frozenset[str]:
+        """What the caller's account may do, whatever the scope of the token it came with."""
         async with self.db.read() as session:
             return await repository_actions(
                 session, caller.identity, repository, create_on_push=self.create_on_push

@@ -12,6 +12,7 @@ from conveyor.registry.http.handling import Handling
 from conveyor.registry.http.responses import API_VERSION_HEADER, BlobResponse, parse_range
 from conveyor.registry.paths import blob_path
 
+SUPPORTED_ALGORITHMS = ["sha256", "sha512"]
 _CONTENT_RANGE = re.compile(r"(?:bytes )?(\d+)-(\d+)(?:/(?:\d+|\*))?")
 
 
@@ -44,8 +45,15 @@ async def start_upload(h: Handling) -> Response:
         mounted = await _try_mount(h, mount, params.get("from"))
         if mounted is not None:
             return mounted
+    algorithm = params.get("digest-algorithm")
+    if algorithm is not None and algorithm not in SUPPORTED_ALGORITHMS:
+        raise RegistryError(
+            "DIGEST_INVALID",
+            f"unsupported digest algorithm {algorithm[:40]!r}",
+            {"supported": SUPPORTED_ALGORITHMS},
+        )
     digest_text = params.get("digest")
-    session = await uploads.start_upload(h.ctx, h.name)
+    session = await uploads.start_upload(h.ctx, h.name, h.caller.identity.name)
     if digest_text:
         digest = blobs.parse_digest(digest_text)
         try:
@@ -60,13 +68,13 @@ async def start_upload(h: Handling) -> Response:
 
 async def upload_status(h: Handling, upload_id: str) -> Response:
     await h.require("pull", "push")
-    session = await uploads.get_upload(h.ctx, h.name, upload_id)
+    session = await uploads.get_upload(h.ctx, h.name, upload_id, h.caller.identity.name)
     return _upload_accepted(h, session, 204)
 
 
 async def patch_upload(h: Handling, upload_id: str) -> Response:
     await h.require("pull", "push")
-    session = await uploads.get_upload(h.ctx, h.name, upload_id)
+    session = await uploads.get_upload(h.ctx, h.name, upload_id, h.caller.identity.name)
     start, end = _content_range(h)
     session = await uploads.append(h.ctx, session, h.body(), start, end)
     return _upload_accepted(h, session, 202)
@@ -74,7 +82,7 @@ async def patch_upload(h: Handling, upload_id: str) -> Response:
 
 async def put_upload(h: Handling, upload_id: str) -> Response:
     await h.require("pull", "push")
-    session = await uploads.get_upload(h.ctx, h.name, upload_id)
+    session = await uploads.get_upload(h.ctx, h.name, upload_id, h.caller.identity.name)
     digest_text = h.request.query_params.get("digest")
     if not digest_text:
         raise RegistryError("DIGEST_INVALID", "the digest query parameter is required")
@@ -87,7 +95,7 @@ async def put_upload(h: Handling, upload_id: str) -> Response:
 
 async def cancel_upload(h: Handling, upload_id: str) -> Response:
     await h.require("pull", "push")
-    session = await uploads.get_upload(h.ctx, h.name, upload_id)
+    session = await uploads.get_upload(h.ctx, h.name, upload_id, h.caller.identity.name)
     await uploads.cancel(h.ctx, session)
     return _empty(204)
 
@@ -100,7 +108,9 @@ async def _try_mount(h: Handling, mount: str, source: str | None) -> Response | 
         # Automatic content discovery: any repository holding it that the caller may read.
         async with h.ctx.db.read() as session:
             candidates = await blobs.repositories_holding(session, digest)
-    readable = [c for c in candidates if "pull" in await h.gate.actions(h.caller, c)]
+    # The source is judged by the caller's own rights, not the token's scope, so a client
+    # that asked only for the target repository still gets the mount it may have.
+    readable = [c for c in candidates if "pull" in await h.gate.account_actions(h.caller, c)]
     info = await blobs.mount_blob(h.ctx, h.name, digest, readable, h.caller.identity)
     return _created(h, str(info.digest)) if info else None
 

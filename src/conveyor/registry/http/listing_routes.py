@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from conveyor.oci import mediatypes
 from conveyor.registry import listing, referrers
 from conveyor.registry.blobs import parse_digest
+from conveyor.registry.http.access import AccessDenied
 from conveyor.registry.http.handling import Handling
 from conveyor.registry.http.responses import API_VERSION_HEADER
 
@@ -23,8 +24,16 @@ async def list_tags(h: Handling) -> Response:
 
 
 async def catalog(h: Handling) -> Response:
-    if not h.caller.signed_in:
-        await h.gate.require(h.request, h.caller, "_catalog", frozenset({"pull"}))
+    token = h.caller.token
+    lacks_scope = token is not None and "*" not in token.actions_for("registry", "catalog")
+    if not h.caller.signed_in or lacks_scope:
+        error = "insufficient_scope" if lacks_scope else None
+        raise AccessDenied(
+            401,
+            h.gate.challenge(h.request, "registry:catalog:*", error),
+            "sign in with the catalog scope to list repositories",
+            [{"Type": "registry", "Name": "catalog", "Action": "*"}],
+        )
     n = listing.page_size(h.request.query_params.get("n"))
     last = h.request.query_params.get("last")
     visible = None if h.caller.identity.is_admin else await _readable(h)
@@ -45,7 +54,7 @@ async def list_referrers(h: Handling, digest_text: str) -> Response:
 
 async def _readable(h: Handling) -> set[str]:
     page = await listing.list_catalog(h.ctx, None, None, None)
-    return {name for name in page.items if "pull" in await h.gate.actions(h.caller, name)}
+    return {name for name in page.items if "pull" in await h.gate.account_actions(h.caller, name)}
 
 
 def _link(path: str, n: int | None, page: listing.Page) -> dict[str, str]:

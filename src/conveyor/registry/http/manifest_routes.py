@@ -27,7 +27,7 @@ async def get_manifest(h: Handling, reference_text: str) -> Response:
 
 async def put_manifest(h: Handling, reference_text: str) -> Response:
     await h.require("pull", "push")
-    reference = manifests.parse_reference(reference_text)
+    reference = manifests.parse_reference(reference_text, for_write=True)
     body = await h.read_limited(h.ctx.limits.max_manifest_bytes)
     result = await manifests.push(
         h.ctx,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 18:34:35.342948
+Create Date: 2026-11-26 18:54:51.825503
 """
 
 from collections.abc import Sequence
@@ -57,6 +57,7 @@ def upgrade() -> None:
         "uploads",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("repository", sa.String(length=255), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("parts", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
