@@ -9,10 +9,15 @@ from dataclasses import dataclass
 
 from starlette.types import Receive, Scope, Send
 
+from conveyor.auth.secrets import SecretBox
 from conveyor.auth.tokens import TokenService
 from conveyor.auth.users import ensure_admin
+from conveyor.chains.records import start_for_events
+from conveyor.chains.runner import Runner, RunnerSettings
 from conveyor.config import Settings
 from conveyor.db.database import Database
+from conveyor.distribute.delivery import DeliveryPolicy
+from conveyor.distribute.node import DistributeNode, InstanceInfo
 from conveyor.registry.context import Limits, RegistryContext
 from conveyor.registry.http.access import Gatekeeper
 from conveyor.registry.http.app import RegistryApp
@@ -32,6 +37,8 @@ class Conveyor:
     ctx: RegistryContext
     tokens: TokenService
     gate: Gatekeeper
+    box: SecretBox
+    runner: Runner
 
     @classmethod
     def build(cls, settings: Settings) -> Conveyor:
@@ -52,18 +59,58 @@ class Conveyor:
             external_url=settings.server.external_url,
             create_on_push=settings.auth.create_namespace_on_push,
         )
-        return cls(settings, db, ctx, tokens, gate)
+        box = SecretBox.from_settings(settings.secrets.key, settings.data_dir)
+        runner = build_runner(settings, db, box)
+        # A tag set in a chain's scope starts its record in the tag's own transaction.
+        ctx.transaction_hooks.append(start_for_events)
+        return cls(settings, db, ctx, tokens, gate, box, runner)
 
     async def start(self, admin_password: str | None) -> None:
         await self.tokens.load_keys(self.db)
+        self.ctx.events.subscribe(self._wake_runner)
+        if self.settings.chains.runners:
+            self.runner.start()
         generated = await ensure_admin(self.db, admin_password)
         if generated:
             # Printed once, on the first start only; it is never stored in clear.
             print(f"conveyor: created user 'admin' with password: {generated}", flush=True)
 
+    async def _wake_runner(self, _event: object) -> None:
+        self.runner.wake()
+
     async def stop(self) -> None:
+        await self.runner.stop()
         await self.ctx.store.close()
         await self.db.close()
+
+
+def build_runner(settings: Settings, db: Database, box: SecretBox) -> Runner:
+    """The runner with every node this process can execute."""
+    delivery = DeliveryPolicy(
+        timeout_seconds=settings.distribute.timeout_seconds,
+        max_attempts=settings.distribute.max_attempts,
+        retry_base_seconds=settings.distribute.retry_base_seconds,
+        retry_max_seconds=settings.distribute.retry_max_seconds,
+        deny_networks=settings.distribute.deny_networks,
+    )
+    instance = InstanceInfo(
+        name=settings.server.instance_name,
+        region=settings.server.region,
+        host=settings.server.external_url.split("://")[-1] or settings.server.listen,
+        utc_offset_hours=settings.distribute.utc_offset_hours,
+    )
+    nodes = {"DISTRIBUTE": DistributeNode(db, box, delivery, instance)}
+    chain = settings.chains
+    return Runner(
+        db,
+        nodes,
+        RunnerSettings(
+            concurrency=max(chain.runners, 1),
+            lease_seconds=chain.lease_seconds,
+            max_attempts=chain.max_attempts,
+            retry_base_seconds=chain.retry_base_seconds,
+        ),
+    )
 
 
 def build_asgi(conveyor: Conveyor, admin_password: str | None) -> ConveyorASGI:
@@ -77,7 +124,9 @@ class ConveyorASGI:
     def __init__(self, conveyor: Conveyor, admin_password: str | None) -> None:
         self.conveyor = conveyor
         self.registry = RegistryApp(conveyor.ctx, conveyor.gate)
-        self.api = build_api(Services(conveyor.ctx, conveyor.gate))
+        self.api = build_api(
+            Services(conveyor.ctx, conveyor.gate, conveyor.box, conveyor.runner.wake)
+        )
         self.api.router.lifespan_context = self._lifespan
         self._admin_password = admin_password
 

@@ -48,6 +48,30 @@ class RegistrySettings(_Section):
     gc_grace_seconds: int = Field(default=3600, ge=0)
 
 
+class SecretsSettings(_Section):
+    # base64 of 32 random bytes; empty: a key file made once in the data directory.
+    # Replicas and runners of one instance must share the same key.
+    key: str = ""
+
+
+class ChainSettings(_Section):
+    runners: int = Field(default=4, ge=0, le=64)  # in-process runners of `conveyor serve`
+    lease_seconds: float = Field(default=15.0, ge=2.0)
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    retry_base_seconds: float = Field(default=2.0, ge=0.05)
+
+
+class DistributeSettings(_Section):
+    # Webhook targets in these networks are refused (cloud metadata services live here).
+    deny_networks: list[str] = Field(default_factory=lambda: ["169.254.0.0/16", "fe80::/10"])
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=12, ge=1, le=100)
+    retry_base_seconds: float = Field(default=0.5, gt=0)
+    retry_max_seconds: float = Field(default=30.0, gt=0)
+    # Time zone of `pushed_at` / `date_created` in ACR-format bodies (ACR: UTC+8).
+    utc_offset_hours: float = Field(default=8.0, ge=-12, le=14)
+
+
 class Settings(_Section):
     data_dir: Path = Path(".conveyor")
     server: ServerSettings = ServerSettings()
@@ -55,6 +79,9 @@ class Settings(_Section):
     storage: StorageSettings = StorageSettings()
     auth: AuthSettings = AuthSettings()
     registry: RegistrySettings = RegistrySettings()
+    secrets: SecretsSettings = SecretsSettings()
+    chains: ChainSettings = ChainSettings()
+    distribute: DistributeSettings = DistributeSettings()
 
     @property
     def database_url(self) -> str:

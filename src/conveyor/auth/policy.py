@@ -49,3 +49,19 @@ async def repository_actions(
         if role is not None:
             actions |= ROLE_ACTIONS[role]
     return frozenset(actions)
+
+
+async def namespace_role(session: AsyncSession, identity: Identity, namespace: str) -> str | None:
+    """The caller's role in a namespace: "admin" for administrators, else owner/developer/guest."""
+    if identity.is_admin:
+        return "admin"
+    if identity.user_id is None:
+        return None
+    role = (
+        await session.execute(
+            select(Member.role)
+            .join(Namespace, Namespace.id == Member.namespace_id)
+            .where(Namespace.name == namespace, Member.user_id == identity.user_id)
+        )
+    ).scalar_one_or_none()
+    return str(role) if role is not None else None

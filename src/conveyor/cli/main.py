@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from conveyor.cli.chain_commands import chain_app, record_app, secret_app
 from conveyor.cli.client import ApiClient, CliError, save_login
 from conveyor.cli.output import console, emit
 
@@ -20,6 +21,9 @@ repo_app = typer.Typer(no_args_is_help=True, help="Repositories.")
 app.add_typer(namespace_app, name="namespace")
 app.add_typer(user_app, name="user")
 app.add_typer(repo_app, name="repo")
+app.add_typer(chain_app, name="chain")
+app.add_typer(record_app, name="record")
+app.add_typer(secret_app, name="secret")
 
 Output = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 Server = Annotated[str | None, typer.Option("--server", help="Conveyor server URL")]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from conveyor.db.database import Database
-from conveyor.registry.events import EventBus
+from conveyor.registry.events import EventBus, TransactionHook
 from conveyor.storage.base import BlobStore
 
 K = TypeVar("K")
@@ -52,6 +52,7 @@ class RegistryContext:
     store: BlobStore
     limits: Limits = field(default_factory=Limits)
     events: EventBus = field(default_factory=EventBus)
+    transaction_hooks: list[TransactionHook] = field(default_factory=list)
     manifest_bytes: BoundedCache[str, bytes] = field(default_factory=lambda: BoundedCache(2048))
     # Running sha256 of each upload this process has seen, keyed by upload id: (size, hasher).
     upload_hashes: BoundedCache[str, tuple[int, hashlib._Hash]] = field(

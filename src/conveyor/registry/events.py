@@ -35,6 +35,8 @@ class RegistryEvent:
 
 
 Subscriber = Callable[[RegistryEvent], Awaitable[None]]
+# Runs inside the transaction that made the change: what it writes commits (or not) with it.
+TransactionHook = Callable[[AsyncSession, list[RegistryEvent]], Awaitable[object]]
 
 
 def record(session: AsyncSession, event: RegistryEvent) -> RegistryEvent:

@@ -141,6 +141,8 @@ async def push(
                     ),
                 )
             )
+        for hook in ctx.transaction_hooks:
+            await hook(session, published)
     ctx.events.publish(published)
     subject = str(parsed.subject.digest) if parsed.subject else None
     return PushResult(digest, subject, tuple(tags))
@@ -158,6 +160,8 @@ async def delete_reference(
             event = await _delete_tag(session, repo.id, repository, reference, actor)
         else:
             event = await _delete_manifest(session, repo.id, repository, reference, actor)
+        for hook in ctx.transaction_hooks:
+            await hook(session, [event])
     ctx.events.publish([event])
 
 

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from conveyor.registry.http.token_route import token_get, token_post
-from conveyor.web import namespaces, repositories, system, users
+from conveyor.web import chains, namespaces, records, repositories, secrets, system, users
 from conveyor.web.deps import Services, services
 from conveyor.web.errors import ApiError, api_error_handler, validation_error_handler
 
@@ -23,7 +23,16 @@ def build_api(svc: Services) -> FastAPI:
     api.state.services = svc
     api.add_exception_handler(ApiError, api_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
-    for router in (system.router, namespaces.router, users.router, repositories.router):
+    routers = (
+        system.router,
+        namespaces.router,
+        users.router,
+        repositories.router,
+        chains.router,
+        records.router,
+        secrets.router,
+    )
+    for router in routers:
         api.include_router(router)
     api.add_api_route("/auth/token", _token_get, methods=["GET"], include_in_schema=False)
     api.add_api_route("/auth/token", _token_post, methods=["POST"], include_in_schema=False)

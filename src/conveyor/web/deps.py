@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from conveyor.auth.identity import Identity
+from conveyor.auth.policy import namespace_role
+from conveyor.auth.secrets import SecretBox
 from conveyor.registry.context import RegistryContext
 from conveyor.registry.http.access import AccessDenied, Caller, Gatekeeper
 from conveyor.web.errors import ApiError
@@ -16,6 +19,8 @@ from conveyor.web.errors import ApiError
 class Services:
     ctx: RegistryContext
     gate: Gatekeeper
+    box: SecretBox
+    wake_runners: Callable[[], None] = field(default=lambda: None)
 
 
 def services(request: Request) -> Services:
@@ -42,3 +47,18 @@ async def admin(request: Request) -> Identity:
     if not identity.is_admin:
         raise ApiError(403, "DENIED", "only an administrator may do this")
     return identity
+
+
+async def require_role(request: Request, namespace: str, roles: tuple[str, ...]) -> Identity:
+    """The caller, when their role in the namespace is one of `roles` (admins always pass)."""
+    identity = await signed_in(request)
+    async with services(request).ctx.db.read() as session:
+        role = await namespace_role(session, identity, namespace)
+    if role != "admin" and role not in roles:
+        raise ApiError(403, "DENIED", f"needs the role {' or '.join(roles)} in {namespace!r}")
+    return identity
+
+
+READERS = ("owner", "developer", "guest")
+WRITERS = ("owner", "developer")
+OWNERS = ("owner",)

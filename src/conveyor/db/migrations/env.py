@@ -7,6 +7,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine, event, pool
 
+from conveyor.db import chain_models  # noqa: F401 - registers its tables on Base
 from conveyor.db.models import Base
 
 config = context.config

@@ -1,0 +1,164 @@
+"""`conveyor chain`, `conveyor record` and `conveyor secret`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from conveyor.cli.client import ApiClient, CliError
+from conveyor.cli.output import console, emit
+
+chain_app = typer.Typer(no_args_is_help=True, help="Delivery chains.")
+record_app = typer.Typer(no_args_is_help=True, help="Records: one per run of a chain.")
+secret_app = typer.Typer(no_args_is_help=True, help="Secrets (write-only values).")
+
+Output = Annotated[str, typer.Option("--output", "-o", help="table or json")]
+Server = Annotated[str | None, typer.Option("--server", help="Conveyor server URL")]
+
+
+@chain_app.command("apply")
+def chain_apply(
+    file: Annotated[Path, typer.Option("-f", "--file", help="chain file (YAML or JSON)")],
+    server: Server = None,
+    output: Output = "table",
+) -> None:
+    try:
+        document = yaml.safe_load(file.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise CliError(f"cannot read {file}: {exc}") from None
+    saved = ApiClient(server).post("/api/v1/chains", document)
+    if output == "json":
+        emit(saved, output)
+        return
+    what = "created" if saved["created"] else ("updated" if saved["changed"] else "unchanged")
+    console.print(f"chain {saved['name']} {what} (version {saved['version']})")
+
+
+@chain_app.command("list")
+def chain_list(server: Server = None, output: Output = "table") -> None:
+    rows = ApiClient(server).get("/api/v1/chains")
+    for row in rows:
+        row["nodes"] = ",".join(_nodes(row["document"]))
+    emit(rows, output, ["name", "namespace", "version", "nodes", "updatedAt"])
+
+
+@chain_app.command("show")
+def chain_show(name: str, server: Server = None, output: Output = "table") -> None:
+    chain = ApiClient(server).get(f"/api/v1/chains/{name}")
+    if output == "json":
+        emit(chain, output)
+        return
+    console.print(
+        f"[bold]{chain['name']}[/bold] version {chain['version']} in {chain['namespace']}"
+    )
+    console.print(yaml.safe_dump(chain["document"], sort_keys=False))
+
+
+@chain_app.command("export")
+def chain_export(name: str, server: Server = None) -> None:
+    """Print the chain file (YAML) of the current version."""
+    chain = ApiClient(server).get(f"/api/v1/chains/{name}")
+    sys.stdout.write(yaml.safe_dump(chain["document"], sort_keys=False))
+
+
+@chain_app.command("delete")
+def chain_delete(name: str, server: Server = None) -> None:
+    ApiClient(server).delete(f"/api/v1/chains/{name}")
+    console.print(f"Deleted chain {name}.")
+
+
+def _nodes(document: dict[str, Any]) -> list[str]:
+    spec = document.get("spec", {})
+    return [n for n in ("build", "scan", "sync", "distribute") if spec.get(n)]
+
+
+@record_app.command("list")
+def record_list(
+    chain: Annotated[str | None, typer.Option("--chain")] = None,
+    server: Server = None,
+    output: Output = "table",
+) -> None:
+    params = {"chain": chain} if chain else {}
+    rows = ApiClient(server).get("/api/v1/records", params=params)
+    for row in rows:
+        row["tag"] = row["trigger"].get("tag") or row["trigger"].get("ref")
+        row["steps"] = " ".join(f"{s['node']}:{s['status']}" for s in row["steps"])
+    emit(rows, output, ["id", "chain", "status", "result", "tag", "steps", "startedAt"])
+
+
+@record_app.command("show")
+def record_show(
+    record_id: int,
+    logs: Annotated[bool, typer.Option("--logs", help="print the step logs too")] = False,
+    server: Server = None,
+    output: Output = "table",
+) -> None:
+    client = ApiClient(server)
+    record = client.get(f"/api/v1/records/{record_id}")
+    if output == "json":
+        if logs:
+            record["logs"] = client.get(f"/api/v1/records/{record_id}/logs")
+        emit(record, output)
+        return
+    trigger = record["trigger"]
+    console.print(
+        f"[bold]record {record['id']}[/bold] chain {record['chain']} v{record['chainVersion']}: "
+        f"{record['status']} / {record['result'] or '-'}"
+    )
+    console.print(f"trigger: {json.dumps(trigger)}")
+    if record.get("reason"):
+        console.print(f"reason: {record['reason']}")
+    for step in record["steps"]:
+        console.print(
+            f"  {step['node']:<10} {step['status']:<9} attempts={step['attempts']} "
+            f"{step.get('error') or ''}"
+        )
+        for attempt in step.get("deliveryAttempts", []):
+            console.print(
+                f"      {attempt['target']} #{attempt['attempt']}: "
+                f"{attempt['statusCode'] or attempt['error']} in {attempt['durationMs']} ms"
+            )
+    if logs:
+        for line in client.get(f"/api/v1/records/{record_id}/logs"):
+            console.print(f"  [{line['node']}/{line['stage']} {line['line']}] {line['text']}")
+
+
+@record_app.command("cancel")
+def record_cancel(record_id: int, server: Server = None, output: Output = "table") -> None:
+    record = ApiClient(server).post(f"/api/v1/records/{record_id}/cancel", {})
+    emit(record if output == "json" else {"id": record["id"], "status": record["status"]}, output)
+
+
+@record_app.command("rerun")
+def record_rerun(record_id: int, server: Server = None, output: Output = "table") -> None:
+    record = ApiClient(server).post(f"/api/v1/records/{record_id}/rerun", {})
+    if output == "json":
+        emit(record, output)
+        return
+    console.print(f"record {record['id']} started (re-run of {record_id})")
+
+
+@secret_app.command("set")
+def secret_set(name: str, server: Server = None) -> None:
+    """Read the value from standard input (never from the command line)."""
+    value = sys.stdin.read().rstrip("\n")
+    if not value:
+        raise CliError("give the value on standard input")
+    ApiClient(server).request("PUT", f"/api/v1/secrets/{name}", json={"value": value})
+    console.print(f"Secret {name} set.")
+
+
+@secret_app.command("list")
+def secret_list(server: Server = None, output: Output = "table") -> None:
+    emit(ApiClient(server).get("/api/v1/secrets"), output, ["name", "createdAt", "updatedAt"])
+
+
+@secret_app.command("remove")
+def secret_remove(name: str, server: Server = None) -> None:
+    ApiClient(server).delete(f"/api/v1/secrets/{name}")
+    console.print(f"Removed secret {name}.")
