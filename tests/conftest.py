@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.seaweedfs",
     "tests.support.distribution",
     "tests.support.conveyor_server",
+    "tests.support.receiver",
 ]

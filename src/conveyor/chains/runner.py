@@ -100,7 +100,18 @@ class Runner:
             outcome = NodeOutcome.failed(f"no runner here can run {claimed.node} steps")
         else:
             outcome = await self._run_with_lease(node, context)
-        await queue.finish(self.db, claimed.step_id, self.name, self._finish_for(claimed, outcome))
+        finish = self._finish_for(claimed, outcome)
+        await queue.finish(self.db, claimed.step_id, self.name, finish)
+        log.info(
+            "runner %s: record %d step %d (%s) attempt %d: %s%s",
+            self.name,
+            claimed.record_id,
+            claimed.step_id,
+            claimed.node,
+            claimed.attempt,
+            outcome.status,
+            " (will retry)" if finish.retry_in is not None else "",
+        )
         self.wake()  # the next step of the record may be due now
 
     async def _run_with_lease(self, node: Node, context: StepContext) -> NodeOutcome:

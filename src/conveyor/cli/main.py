@@ -42,6 +42,19 @@ def serve(
 
 
 @app.command()
+def runner(
+    config: Annotated[Path | None, typer.Option(help="TOML configuration file")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="data directory (for the secrets key file)")
+    ] = None,
+) -> None:
+    """Run chain steps from the shared database (scale-out: any number of these)."""
+    from conveyor.cli.runner import run_runner
+
+    run_runner(config, data)
+
+
+@app.command()
 def login(
     server: Server = None,
     username: Annotated[str, typer.Option(prompt=True)] = "admin",
