@@ -7,14 +7,18 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench import registry
+from bench import chains, registry
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
 
 def main() -> None:
-    table = registry.main()
-    print(table)
+    sections = [
+        ("Registry (DESIGN §7)", registry.main()),
+        ("Delivery chains (DESIGN §7)", chains.main()),
+    ]
+    body = "\n".join(f"## {title}\n\n{table}\n" for title, table in sections)
+    print(body)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -22,9 +26,8 @@ def main() -> None:
         f"# Benchmark results\n\nRun {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
         f"{platform.machine()}, {platform.python_version()}, commit {commit}, by `make bench`.\n"
         "Peer and Conveyor measured in the same run with the same clients (curl, wrk).\n\n"
-        "## Registry (DESIGN §7)\n\n"
     )
-    RESULTS.write_text(header + table + "\n")
+    RESULTS.write_text(header + body)
 
 
 if __name__ == "__main__":

@@ -73,12 +73,13 @@ class Runner:
 
     async def _work(self) -> None:
         while not self._stopping:
+            # Cleared before looking, so a wake-up that comes while we look is not lost.
+            self._wake.clear()
             try:
                 if await self.run_once():
                     continue
             except Exception:
                 log.exception("runner %s: claim failed", self.name)
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
 
