@@ -10,7 +10,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 runtime_pkgs=(buildah skopeo qemu-user-static binfmt-support git ca-certificates python3-venv)
-test_pkgs=(docker-registry postgresql podman umoci busybox-static debootstrap wrk curl)
+test_pkgs=(docker-registry postgresql podman umoci busybox-static debootstrap wrk curl chromium golang-go rpm)
 
 missing=()
 pkgs=("${runtime_pkgs[@]}")
@@ -28,6 +28,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: missing system packages: ${missing[*]} (run as root, or install them)" >&2
     exit 1
   fi
+fi
+
+# qemu-user-static: the foreign architectures builds may target (arm64, arm/v7, arm/v6)
+# registered with the kernel, so buildah runs their RUN steps through emulation. Containers often
+# come without the binfmt_misc mount or without the registrations; root can add both.
+if [ "$(id -u)" = 0 ] && [ -d /proc/sys/fs/binfmt_misc ]; then
+  binfmt=/proc/sys/fs/binfmt_misc
+  [ -e "$binfmt/register" ] || mount -t binfmt_misc binfmt_misc "$binfmt" 2>/dev/null || true
+  for name in qemu-aarch64 qemu-arm qemu-i386 qemu-x86_64; do
+    conf=/usr/lib/binfmt.d/$name.conf  # Debian ships these for foreign architectures only
+    if [ -e "$conf" ] && [ -e "$binfmt/register" ] && [ ! -e "$binfmt/$name" ]; then
+      cat "$conf" > "$binfmt/register" 2>/dev/null || echo "setup: could not register $name" >&2
+    fi
+  done
 fi
 
 # The Debian postgresql package starts a cluster of its own; the tests start private ones.

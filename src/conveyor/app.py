@@ -7,20 +7,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from conveyor.auth.secrets import SecretBox
 from conveyor.auth.tokens import TokenService
 from conveyor.auth.users import ensure_admin
+from conveyor.build.node import BuildNode
+from conveyor.build.options import build_options
+from conveyor.build.poller import SourcePoller
+from conveyor.chains.nodes import Node
 from conveyor.chains.records import start_for_events
 from conveyor.chains.runner import Runner, RunnerSettings
 from conveyor.config import Settings
 from conveyor.db.database import Database
 from conveyor.distribute.delivery import DeliveryPolicy
 from conveyor.distribute.node import DistributeNode, InstanceInfo
+from conveyor.observability.http_metrics import HttpMetrics
 from conveyor.registry.context import Limits, RegistryContext
 from conveyor.registry.http.access import Gatekeeper
-from conveyor.registry.http.app import RegistryApp
+from conveyor.registry.http.app import RegistryApp, route_template
+from conveyor.scan.node import ScanNode
 from conveyor.storage.url import open_store
 from conveyor.web.app import build_api
 from conveyor.web.deps import Services
@@ -39,6 +45,7 @@ class Conveyor:
     gate: Gatekeeper
     box: SecretBox
     runner: Runner
+    poller: SourcePoller
 
     @classmethod
     def build(cls, settings: Settings) -> Conveyor:
@@ -60,16 +67,18 @@ class Conveyor:
             create_on_push=settings.auth.create_namespace_on_push,
         )
         box = SecretBox.from_settings(settings.secrets.key, settings.data_dir)
-        runner = build_runner(settings, db, box)
+        runner = build_runner(settings, ctx, box)
         # A tag set in a chain's scope starts its record in the tag's own transaction.
         ctx.transaction_hooks.append(start_for_events)
-        return cls(settings, db, ctx, tokens, gate, box, runner)
+        poller = SourcePoller(db, box, build_options(settings), runner.wake)
+        return cls(settings, db, ctx, tokens, gate, box, runner, poller)
 
     async def start(self, admin_password: str | None) -> None:
         await self.tokens.load_keys(self.db)
         self.ctx.events.subscribe(self._wake_runner)
         if self.settings.chains.runners:
             self.runner.start()
+        self.poller.start()  # git sources that ask to be polled
         generated = await ensure_admin(self.db, admin_password)
         if generated:
             # Printed once, on the first start only; it is never stored in clear.
@@ -79,13 +88,15 @@ class Conveyor:
         self.runner.wake()
 
     async def stop(self) -> None:
+        await self.poller.stop()
         await self.runner.stop()
         await self.ctx.store.close()
         await self.db.close()
 
 
-def build_runner(settings: Settings, db: Database, box: SecretBox) -> Runner:
+def build_runner(settings: Settings, ctx: RegistryContext, box: SecretBox) -> Runner:
     """The runner with every node this process can execute."""
+    db = ctx.db
     delivery = DeliveryPolicy(
         timeout_seconds=settings.distribute.timeout_seconds,
         max_attempts=settings.distribute.max_attempts,
@@ -99,7 +110,13 @@ def build_runner(settings: Settings, db: Database, box: SecretBox) -> Runner:
         host=settings.server.external_url.split("://")[-1] or settings.server.listen,
         utc_offset_hours=settings.distribute.utc_offset_hours,
     )
-    nodes = {"DISTRIBUTE": DistributeNode(db, box, delivery, instance)}
+    nodes: dict[str, Node] = {
+        "SCAN": ScanNode(ctx),
+        "DISTRIBUTE": DistributeNode(db, box, delivery, instance),
+    }
+    auth = settings.auth
+    tokens = TokenService(auth.issuer, auth.service, auth.token_ttl_seconds)
+    nodes["BUILD"] = BuildNode(db, box, build_options(settings), tokens)
     chain = settings.chains
     return Runner(
         db,
@@ -109,12 +126,27 @@ def build_runner(settings: Settings, db: Database, box: SecretBox) -> Runner:
             lease_seconds=chain.lease_seconds,
             max_attempts=chain.max_attempts,
             retry_base_seconds=chain.retry_base_seconds,
+            poll_seconds=chain.poll_seconds,
         ),
     )
 
 
-def build_asgi(conveyor: Conveyor, admin_password: str | None) -> ConveyorASGI:
-    return ConveyorASGI(conveyor, admin_password)
+def build_asgi(conveyor: Conveyor, admin_password: str | None) -> ASGIApp:
+    return HttpMetrics(ConveyorASGI(conveyor, admin_password), route_of)
+
+
+def route_of(path: str) -> str:
+    """A bounded set of route labels for metrics: never raw paths."""
+    if path.startswith("/v2"):
+        return route_template(path)
+    parts = path.split("/")
+    if path.startswith("/api/v1/") and len(parts) > 3:
+        return f"/api/v1/{parts[3]}"
+    if path.startswith("/hooks/"):
+        return "/hooks/git"
+    if path in ("/healthz", "/readyz", "/metrics", "/auth/token"):
+        return path
+    return "/console"
 
 
 class ConveyorASGI:
@@ -124,10 +156,19 @@ class ConveyorASGI:
     def __init__(self, conveyor: Conveyor, admin_password: str | None) -> None:
         self.conveyor = conveyor
         self.registry = RegistryApp(conveyor.ctx, conveyor.gate)
+        server = conveyor.settings.server
         self.api = build_api(
-            Services(conveyor.ctx, conveyor.gate, conveyor.box, conveyor.runner.wake)
+            Services(
+                conveyor.ctx,
+                conveyor.gate,
+                conveyor.box,
+                conveyor.runner.wake,
+                instance_name=server.instance_name,
+                region=server.region,
+            )
         )
         self.api.router.lifespan_context = self._lifespan
+        self.api.state.build_options = build_options(conveyor.settings)
         self._admin_password = admin_password
 
     @asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,6 +59,8 @@ class ChainSettings(_Section):
     lease_seconds: float = Field(default=15.0, ge=2.0)
     max_attempts: int = Field(default=5, ge=1, le=100)
     retry_base_seconds: float = Field(default=2.0, ge=0.05)
+    # How often an idle runner looks for work it was not woken for (other processes' pushes).
+    poll_seconds: float = Field(default=1.0, ge=0.05, le=60)
 
 
 class DistributeSettings(_Section):
@@ -72,6 +74,33 @@ class DistributeSettings(_Section):
     utc_offset_hours: float = Field(default=8.0, ge=-12, le=14)
 
 
+class BuildSettings(_Section):
+    # A build (fetch, build every platform, push) that runs longer is killed and FAILED.
+    timeout_seconds: float = Field(default=1800.0, gt=0)
+    # Private working directories (checkouts, throwaway buildah storage); empty: <data>/build/work.
+    storage_dir: str = ""
+    # Persistent buildah storage per chain rule, for `cache: true`; empty: <data>/build/cache.
+    cache_dir: str = ""
+    # The shortest polling interval a source may ask for.
+    poll_min_seconds: float = Field(default=10.0, ge=0.5)
+    # Time zone of the push time in composed tags (ACR: UTC+8).
+    utc_offset_hours: float = Field(default=8.0, ge=-12, le=14)
+    # A build log keeps at most this many lines, each cut at this many characters.
+    log_max_lines: int = Field(default=10_000, ge=10, le=20_000)
+    log_max_line_chars: int = Field(default=2000, ge=80, le=4096)
+    # Builds running at once in one process; more wait their turn.
+    max_concurrent: int = Field(default=2, ge=1, le=64)
+    # Where builds push to (this instance's /v2); empty: server.external_url, else server.listen.
+    registry_url: str = ""
+
+
+class ObservabilitySettings(_Section):
+    log_format: Literal["text", "json"] = "text"
+    traces: Literal["none", "otlp", "file"] = "none"
+    traces_file: str = "traces.jsonl"  # with traces = "file"; relative to the data directory
+    otlp_endpoint: str = ""  # with traces = "otlp"; default: OTEL_EXPORTER_OTLP_ENDPOINT
+
+
 class Settings(_Section):
     data_dir: Path = Path(".conveyor")
     server: ServerSettings = ServerSettings()
@@ -82,6 +111,8 @@ class Settings(_Section):
     secrets: SecretsSettings = SecretsSettings()
     chains: ChainSettings = ChainSettings()
     distribute: DistributeSettings = DistributeSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    build: BuildSettings = BuildSettings()
 
     @property
     def database_url(self) -> str:

@@ -189,3 +189,20 @@ async def _close_remaining(session: Any, record_id: int, status: str) -> None:
         .where(Step.record_id == record_id, Step.status == states.PENDING)
         .values(status=status, ended_at=_now())
     )
+
+
+async def release(db: Database, step_id: int, runner: str) -> None:
+    """Hand a step back at once (graceful shutdown), instead of waiting for the lease to lapse."""
+    async with db.write() as session:
+        await session.execute(
+            update(Step)
+            .where(Step.id == step_id, Step.lease_owner == runner, Step.status == states.RUNNING)
+            .values(
+                status=states.PENDING, lease_owner=None, lease_expires_at=None, available_at=_now()
+            )
+        )
+
+
+async def record_outcome(db: Database, record_id: int) -> Record | None:
+    async with db.read() as session:
+        return await session.get(Record, record_id)

@@ -15,6 +15,10 @@ from conveyor.db.chain_models import Chain, Record, Step
 from conveyor.oci.reference import split_namespace
 from conveyor.registry import events as registry_events
 
+# The account the BUILD node pushes as (a name no user can take: user names have no ':').
+# Its pushes continue the record that built them, so chains that build start no second record.
+BUILD_ACTOR = "conveyor:build"
+
 
 def in_scope(doc: ChainDocument, repository: str) -> bool:
     namespace, name = split_namespace(repository)
@@ -36,6 +40,8 @@ async def start_for_events(
             continue
         namespace = split_namespace(event.repository)[0]
         for chain, doc in await chains_in_namespace(session, namespace):
+            if event.actor == BUILD_ACTOR and doc.spec.build is not None:
+                continue  # an image this chain built: its own record goes on with it
             if in_scope(doc, event.repository):
                 trigger = {
                     "type": "push",

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from conveyor.chains import queue, states
 from conveyor.chains.nodes import Node, NodeOutcome, StepContext
 from conveyor.db.chain_models import StepLog
 from conveyor.db.database import Database
+from conveyor.observability import tracing
+from conveyor.observability.logs import RECORD_ID, STEP_ID
+from conveyor.observability.metrics import STEP_SECONDS, STEPS
 
 log = logging.getLogger(__name__)
 MAX_LOG_LINES = 20_000
@@ -84,6 +88,35 @@ class Runner:
                 await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
 
     async def _execute(self, claimed: queue.ClaimedStep) -> None:
+        RECORD_ID.set(claimed.record_id)
+        STEP_ID.set(claimed.step_id)
+        started = time.perf_counter()
+        try:
+            with tracing.step_span(
+                claimed.record_id, claimed.step_id, claimed.node, claimed.attempt
+            ) as span:
+                outcome = await self._run_step(claimed)
+                tracing.end_step_span(span, outcome.status, outcome.error)
+        except asyncio.CancelledError:
+            await asyncio.shield(queue.release(self.db, claimed.step_id, self.name))
+            raise
+        STEP_SECONDS.labels(claimed.node, outcome.status).observe(time.perf_counter() - started)
+        STEPS.labels(claimed.node, outcome.status).inc()
+        await self._trace_record_end(claimed.record_id)
+        self.wake()  # the next step of the record may be due now
+
+    async def _trace_record_end(self, record_id: int) -> None:
+        record = await queue.record_outcome(self.db, record_id)
+        if record is not None and record.ended_at is not None:
+            tracing.record_span(
+                record.id,
+                record.chain_name,
+                record.result or "",
+                record.started_at,
+                record.ended_at,
+            )
+
+    async def _run_step(self, claimed: queue.ClaimedStep) -> NodeOutcome:
         node = self.nodes.get(claimed.node)
         context = StepContext(
             claimed.record_id,
@@ -113,10 +146,18 @@ class Runner:
             outcome.status,
             " (will retry)" if finish.retry_in is not None else "",
         )
-        self.wake()  # the next step of the record may be due now
+        return outcome
 
     async def _run_with_lease(self, node: Node, context: StepContext) -> NodeOutcome:
         task = asyncio.create_task(node.run(context))
+        try:
+            return await self._watch(task, context)
+        except asyncio.CancelledError:
+            # The runner is stopping: stop the node too (its subprocesses with it).
+            await _stop(task)
+            raise
+
+    async def _watch(self, task: asyncio.Task[NodeOutcome], context: StepContext) -> NodeOutcome:
         interval = self.settings.lease_seconds / 3
         while True:
             done, _ = await asyncio.wait({task}, timeout=interval)
@@ -126,9 +167,7 @@ class Runner:
                 self.db, context.step_id, self.name, self.settings.lease_seconds
             )
             if status is None or status == states.CANCELING:
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+                await _stop(task)
                 reason = "canceled" if status else "lease lost"
                 return NodeOutcome(states.CANCELED, {}, reason)
 
@@ -140,6 +179,12 @@ class Runner:
                 self.settings.retry_max_seconds,
             )
         return queue.Finish(outcome.status, outcome.result, outcome.error, retry_in)
+
+
+async def _stop(task: asyncio.Task[NodeOutcome]) -> None:
+    task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
 
 
 def _outcome_of(task: asyncio.Task[NodeOutcome]) -> NodeOutcome:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conveyor.chains.schema import ChainDocument
+from conveyor.db.build_models import BuildSource
 from conveyor.db.chain_models import Chain, ChainVersion, Endpoint, Secret
 
 
@@ -45,12 +46,7 @@ async def check_references(session: AsyncSession, doc: ChainDocument) -> None:
     """Endpoints, secrets and source bindings the document names must exist."""
     spec = doc.spec
     if spec.build is not None:
-        # Only a source-bound repository can build; no repository is bound yet in this version.
-        raise ChainInvalid(
-            f"a build node needs a source-bound repository; "
-            f"{spec.scope.namespace}/{spec.scope.repository or '*'} is a local repository",
-            "spec.build",
-        )
+        await _check_source_bound(session, doc)
     endpoints = set((await session.execute(select(Endpoint.name))).scalars())
     for i, rule in enumerate(spec.sync):
         if rule.destination.endpoint not in endpoints:
@@ -62,6 +58,27 @@ async def check_references(session: AsyncSession, doc: ChainDocument) -> None:
     for i, target in enumerate(spec.distribute):
         if target.secret is not None and target.secret not in secrets:
             raise ChainInvalid(f"unknown secret {target.secret!r}", f"spec.distribute.{i}.secret")
+
+
+async def _check_source_bound(session: AsyncSession, doc: ChainDocument) -> None:
+    """Only a single repository bound to a git source can have a build node."""
+    scope = doc.spec.scope
+    if scope.repository is None:
+        raise ChainInvalid(
+            f"a build node needs a single source-bound repository, "
+            f"not the whole namespace {scope.namespace!r}",
+            "spec.build",
+        )
+    repository = f"{scope.namespace}/{scope.repository}"
+    bound = await session.execute(
+        select(BuildSource.id).where(BuildSource.repository == repository)
+    )
+    if bound.first() is None:
+        raise ChainInvalid(
+            f"a build node needs a source-bound repository; {repository} is a local repository "
+            f"(bind it first: conveyor repo bind-source {repository} --git URL)",
+            "spec.build",
+        )
 
 
 async def save_chain(session: AsyncSession, doc: ChainDocument, actor: str) -> SavedChain:

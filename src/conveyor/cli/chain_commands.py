@@ -16,6 +16,7 @@ from conveyor.cli.output import console, emit
 chain_app = typer.Typer(no_args_is_help=True, help="Delivery chains.")
 record_app = typer.Typer(no_args_is_help=True, help="Records: one per run of a chain.")
 secret_app = typer.Typer(no_args_is_help=True, help="Secrets (write-only values).")
+endpoint_app = typer.Typer(no_args_is_help=True, help="Remote registries that sync copies to.")
 
 Output = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 Server = Annotated[str | None, typer.Option("--server", help="Conveyor server URL")]
@@ -162,3 +163,38 @@ def secret_list(server: Server = None, output: Output = "table") -> None:
 def secret_remove(name: str, server: Server = None) -> None:
     ApiClient(server).delete(f"/api/v1/secrets/{name}")
     console.print(f"Removed secret {name}.")
+
+
+@endpoint_app.command("add")
+def endpoint_add(
+    name: str,
+    url: Annotated[str, typer.Option("--url", help="registry base URL")],
+    username: Annotated[str | None, typer.Option("--username")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    insecure: Annotated[bool, typer.Option("--insecure", help="skip TLS verification")] = False,
+    region: Annotated[str | None, typer.Option("--region")] = None,
+    server: Server = None,
+    output: Output = "table",
+) -> None:
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    body = {
+        "name": name,
+        "url": url,
+        "username": username,
+        "password": password,
+        "insecure": insecure,
+        "region": region,
+    }
+    emit(ApiClient(server).post("/api/v1/endpoints", body), output)
+
+
+@endpoint_app.command("list")
+def endpoint_list(server: Server = None, output: Output = "table") -> None:
+    rows = ApiClient(server).get("/api/v1/endpoints")
+    emit(rows, output, ["name", "url", "username", "hasPassword", "insecure", "region"])
+
+
+@endpoint_app.command("remove")
+def endpoint_remove(name: str, server: Server = None) -> None:
+    ApiClient(server).delete(f"/api/v1/endpoints/{name}")
+    console.print(f"Removed endpoint {name}.")

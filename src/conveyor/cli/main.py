@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli.chain_commands import chain_app, record_app, secret_app
+from conveyor.cli import build_commands, scan_commands
+from conveyor.cli.chain_commands import chain_app, endpoint_app, record_app, secret_app
 from conveyor.cli.client import ApiClient, CliError, save_login
 from conveyor.cli.output import console, emit
 
@@ -21,9 +22,13 @@ repo_app = typer.Typer(no_args_is_help=True, help="Repositories.")
 app.add_typer(namespace_app, name="namespace")
 app.add_typer(user_app, name="user")
 app.add_typer(repo_app, name="repo")
+app.add_typer(build_commands.build_app, name="build")
+build_commands.add_repo_commands(repo_app)  # bind-source, source, unbind-source, push-event
 app.add_typer(chain_app, name="chain")
 app.add_typer(record_app, name="record")
 app.add_typer(secret_app, name="secret")
+app.add_typer(endpoint_app, name="endpoint")
+app.add_typer(scan_commands.app)  # `scan IMAGE` and `vulndb import|status`
 
 Output = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 Server = Annotated[str | None, typer.Option("--server", help="Conveyor server URL")]

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from pathlib import Path
 
 from conveyor.app import build_runner
 from conveyor.auth.secrets import SecretBox
+from conveyor.cli.observe import observe
 from conveyor.config import Settings, load_settings
 from conveyor.db.database import Database
 from conveyor.db.migrate import upgrade
+from conveyor.registry.context import RegistryContext
+from conveyor.storage.url import open_store
+
+ROLE = "runner"
 
 
 def run_runner(config: Path | None, data: Path | None) -> None:
     overrides: dict[str, object] = {"data_dir": str(data)} if data else {}
     settings = load_settings(config, overrides)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    observe(settings, ROLE)
     upgrade(settings.database_url)
     asyncio.run(_serve(settings))
 
@@ -25,7 +29,8 @@ def run_runner(config: Path | None, data: Path | None) -> None:
 async def _serve(settings: Settings) -> None:
     db = Database(settings.database_url)
     box = SecretBox.from_settings(settings.secrets.key, settings.data_dir)
-    runner = build_runner(settings, db, box)
+    ctx = RegistryContext(db, open_store(settings.storage_url))
+    runner = build_runner(settings, ctx, box)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -38,4 +43,5 @@ async def _serve(settings: Settings) -> None:
     await stop.wait()
     # Graceful: steps in flight are cancelled and their leases lapse for another runner.
     await runner.stop()
+    await ctx.store.close()
     await db.close()

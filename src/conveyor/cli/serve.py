@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -10,8 +9,11 @@ import uvicorn
 
 from conveyor.app import Conveyor, build_asgi
 from conveyor.cli.client import CliError
+from conveyor.cli.observe import observe
 from conveyor.config import load_settings
 from conveyor.db.migrate import upgrade
+
+ROLE = "serve"
 
 
 def serve(data: Path | None, listen: str | None, config: Path | None) -> None:
@@ -25,7 +27,7 @@ def serve(data: Path | None, listen: str | None, config: Path | None) -> None:
     host, _, port = settings.server.listen.rpartition(":")
     if not host or not port.isdigit():
         raise CliError(f"--listen wants HOST:PORT, got {settings.server.listen!r}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    observe(settings, ROLE)
     upgrade(settings.database_url)
     conveyor = Conveyor.build(settings)
     asgi = build_asgi(conveyor, os.environ.get("CONVEYOR_ADMIN_PASSWORD"))

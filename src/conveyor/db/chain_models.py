@@ -116,7 +116,9 @@ class Endpoint(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     url: Mapped[str] = mapped_column(String(1024))
     username: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    password_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The password, sealed by SecretBox under the name "endpoint:<name>"; never returned.
+    password_nonce: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    password_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     insecure: Mapped[bool] = mapped_column(Boolean, default=False)
     region: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,7 @@ from conveyor.db.chain_models import Delivery
 from conveyor.db.database import Database
 from conveyor.distribute.signing import signature
 from conveyor.distribute.targets import TargetRefused, check_url, redact
+from conveyor.observability.metrics import WEBHOOK_ATTEMPTS
 
 EXCERPT = 512
 
@@ -131,6 +132,11 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _count(status: int | None, ok: bool) -> None:
+    outcome = "delivered" if ok else ("error" if status is None else "rejected")
+    WEBHOOK_ATTEMPTS.labels(outcome).inc()
+
+
 async def _record(
     db: Database,
     hook: Webhook,
@@ -141,6 +147,7 @@ async def _record(
     error: str | None,
     ok: bool = False,
 ) -> None:
+    _count(status, ok)
     async with db.write() as session:
         session.add(
             Delivery(

@@ -7,7 +7,21 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from conveyor.registry.http.token_route import token_get, token_post
-from conveyor.web import chains, namespaces, records, repositories, secrets, system, users
+from conveyor.web import (
+    build_sources,
+    builds,
+    chains,
+    endpoints,
+    git_hooks,
+    namespaces,
+    records,
+    repositories,
+    scans,
+    secrets,
+    system,
+    users,
+)
+from conveyor.web.console import install as install_console
 from conveyor.web.deps import Services, services
 from conveyor.web.errors import ApiError, api_error_handler, validation_error_handler
 
@@ -29,13 +43,18 @@ def build_api(svc: Services) -> FastAPI:
         users.router,
         repositories.router,
         chains.router,
+        endpoints.router,
         records.router,
         secrets.router,
     )
+    api.include_router(scans.router)  # first: repositories' /{name:path} would take .../scan
+    for first in (build_sources.router, builds.router, git_hooks.router):  # .../source likewise
+        api.include_router(first)
     for router in routers:
         api.include_router(router)
     api.add_api_route("/auth/token", _token_get, methods=["GET"], include_in_schema=False)
     api.add_api_route("/auth/token", _token_post, methods=["POST"], include_in_schema=False)
+    install_console(api)  # the web console at /: pages, /console/static, HTML error pages
     return api
 
 

@@ -21,6 +21,8 @@ class Services:
     gate: Gatekeeper
     box: SecretBox
     wake_runners: Callable[[], None] = field(default=lambda: None)
+    instance_name: str = "conveyor"  # shown by the console; [server] instance_name
+    region: str = "local"  # [server] region
 
 
 def services(request: Request) -> Services:

@@ -7,7 +7,11 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine, event, pool
 
-from conveyor.db import chain_models  # noqa: F401 - registers its tables on Base
+from conveyor.db import (
+    build_models,  # noqa: F401 - registers the git source table
+    chain_models,  # noqa: F401 - registers its tables on Base
+    vulndb_models,  # noqa: F401 - registers the vulnerability tables
+)
 from conveyor.db.models import Base
 
 config = context.config

@@ -113,3 +113,23 @@ def _denied(exc: AccessDenied) -> Response:
     code = "DENIED" if exc.status == 403 else "UNAUTHORIZED"
     headers = {"WWW-Authenticate": exc.challenge} if exc.challenge else {}
     return error_response(RegistryError(code, exc.message, exc.detail), headers)
+
+
+_TEMPLATES: Final = [
+    "/v2/{name}/blobs/uploads/{id}",
+    "/v2/{name}/blobs/uploads/",
+    "/v2/{name}/blobs/{digest}",
+    "/v2/{name}/manifests/{reference}",
+    "/v2/{name}/tags/list",
+    "/v2/{name}/referrers/{digest}",
+]
+
+
+def route_template(path: str) -> str:
+    """The route a /v2 path belongs to, for metrics labels."""
+    if path in ("/v2", "/v2/", "/v2/_catalog"):
+        return path
+    for (pattern, _), template in zip(_ROUTES, _TEMPLATES, strict=True):
+        if pattern.fullmatch(path):
+            return template
+    return "/v2/other"

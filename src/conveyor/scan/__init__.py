@@ -1,0 +1,2 @@
+"""The built-in, offline scan engine: image unpack, inventory, vulnerability DB, matching,
+policy."""

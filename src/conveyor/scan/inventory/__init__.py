@@ -1,0 +1,1 @@
+"""Package inventory of a merged image tree, one module per package format."""

@@ -1,0 +1,1 @@
+"""Matching inventory packages against the vulnerability database."""

@@ -1,0 +1,1 @@
+"""Reading image layers: decompression, tar streaming, whiteouts, and a private file tree."""

@@ -1,0 +1,1 @@
+"""Version ordering, one module per ecosystem's own rules (see `ordering.comparator`)."""
