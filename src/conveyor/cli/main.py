@@ -52,11 +52,14 @@ def runner(
     data: Annotated[
         Path | None, typer.Option(help="data directory (for the secrets key file)")
     ] = None,
+    listen: Annotated[
+        str | None, typer.Option(help="HOST:PORT for /healthz, /readyz and /metrics")
+    ] = None,
 ) -> None:
     """Run chain steps from the shared database (scale-out: any number of these)."""
     from conveyor.cli.runner import run_runner
 
-    run_runner(config, data)
+    run_runner(config, data, listen)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from conveyor.web import (
     endpoints,
     git_hooks,
     namespaces,
+    probes,
     records,
     repositories,
     scans,
@@ -35,9 +36,11 @@ def build_api(svc: Services) -> FastAPI:
         redoc_url=None,
     )
     api.state.services = svc
+    api.state.ctx = svc.ctx  # for the probes
     api.add_exception_handler(ApiError, api_error_handler)
     api.add_exception_handler(RequestValidationError, validation_error_handler)
     routers = (
+        probes.router,
         system.router,
         namespaces.router,
         users.router,
