@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench import chains, registry
+from bench import build, chains, registry, scan
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -16,6 +16,8 @@ def main() -> None:
     sections = [
         ("Registry (DESIGN §7)", registry.main()),
         ("Delivery chains (DESIGN §7)", chains.main()),
+        ("Scanner against syft (DESIGN §7)", scan.main()),
+        ("Build cache (issue 6)", build.main()),
     ]
     body = "\n".join(f"## {title}\n\n{table}\n" for title, table in sections)
     print(body)
