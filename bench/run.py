@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench import build, chains, registry, scan
+from bench import build, chains, registry, scan, sync
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -17,6 +17,7 @@ def main() -> None:
         ("Registry (DESIGN §7)", registry.main()),
         ("Delivery chains (DESIGN §7)", chains.main()),
         ("Scanner against syft (DESIGN §7)", scan.main()),
+        ("Sync against skopeo sync (DESIGN §7)", sync.main()),
         ("Build cache (issue 6)", build.main()),
     ]
     body = "\n".join(f"## {title}\n\n{table}\n" for title, table in sections)

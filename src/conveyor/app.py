@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from conveyor.auth.origin import ClientOrigin
 from conveyor.auth.secrets import SecretBox
+from conveyor.auth.throttle import ThrottlePolicy
 from conveyor.auth.tokens import TokenService
 from conveyor.auth.users import ensure_admin
 from conveyor.build.node import BuildNode
@@ -23,11 +25,13 @@ from conveyor.db.database import Database
 from conveyor.distribute.delivery import DeliveryPolicy
 from conveyor.distribute.node import DistributeNode, InstanceInfo
 from conveyor.observability.http_metrics import HttpMetrics
+from conveyor.registry.audit import audit_registry_events
 from conveyor.registry.context import Limits, RegistryContext
 from conveyor.registry.http.access import Gatekeeper
 from conveyor.registry.http.app import RegistryApp, route_template
 from conveyor.scan.node import ScanNode
 from conveyor.storage.url import open_store
+from conveyor.sync.node import SyncNode
 from conveyor.web.app import build_api
 from conveyor.web.deps import Services
 
@@ -65,11 +69,14 @@ class Conveyor:
             tokens,
             external_url=settings.server.external_url,
             create_on_push=settings.auth.create_namespace_on_push,
+            throttle=throttle_policy(settings),
         )
-        box = SecretBox.from_settings(settings.secrets.key, settings.data_dir)
+        secrets = settings.secrets
+        box = SecretBox.from_settings(secrets.key, settings.data_dir, secrets.previous_keys)
         runner = build_runner(settings, ctx, box)
         # A tag set in a chain's scope starts its record in the tag's own transaction.
         ctx.transaction_hooks.append(start_for_events)
+        ctx.transaction_hooks.append(audit_registry_events)  # pushes and deletes, audited
         poller = SourcePoller(db, box, build_options(settings), runner.wake)
         return cls(settings, db, ctx, tokens, gate, box, runner, poller)
 
@@ -92,6 +99,16 @@ class Conveyor:
         await self.runner.stop()
         await self.ctx.store.close()
         await self.db.close()
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    auth = settings.auth
+    return ThrottlePolicy(
+        max_failures_per_user=auth.login_max_failures,
+        max_failures_per_address=auth.login_max_failures_per_address,
+        window_seconds=auth.login_window_seconds,
+        lockout_seconds=auth.login_lockout_seconds,
+    )
 
 
 def build_runner(settings: Settings, ctx: RegistryContext, box: SecretBox) -> Runner:
@@ -117,6 +134,7 @@ def build_runner(settings: Settings, ctx: RegistryContext, box: SecretBox) -> Ru
     auth = settings.auth
     tokens = TokenService(auth.issuer, auth.service, auth.token_ttl_seconds)
     nodes["BUILD"] = BuildNode(db, box, build_options(settings), tokens)
+    nodes["SYNC"] = SyncNode(db, box, tokens, settings.local_registry_url)
     chain = settings.chains
     return Runner(
         db,
@@ -132,7 +150,9 @@ def build_runner(settings: Settings, ctx: RegistryContext, box: SecretBox) -> Ru
 
 
 def build_asgi(conveyor: Conveyor, admin_password: str | None) -> ASGIApp:
-    return HttpMetrics(ConveyorASGI(conveyor, admin_password), route_of)
+    # ClientOrigin: every request's client address, for the audit log and sign-in throttling.
+    proxies = conveyor.settings.server.trusted_proxies
+    return HttpMetrics(ClientOrigin(ConveyorASGI(conveyor, admin_password), proxies), route_of)
 
 
 def route_of(path: str) -> str:

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ENV_PREFIX = "CONVEYOR_"
 
@@ -16,12 +16,29 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _comma_list(value: Any) -> Any:
+    """Lists from the environment come as one comma-separated string."""
+    return (
+        [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, str)
+        else value
+    )
+
+
 class ServerSettings(_Section):
     listen: str = "127.0.0.1:5000"
     # The address clients use, for token realms and Location headers; empty: from each request.
     external_url: str = ""
     instance_name: str = "conveyor"
     region: str = "local"
+    # Load balancers whose X-Forwarded-For is believed (CIDRs), for the audit log's client
+    # address and sign-in throttling; empty: the direct peer is the client.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _comma_list(value)
 
 
 class DatabaseSettings(_Section):
@@ -38,6 +55,11 @@ class AuthSettings(_Section):
     token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
     # Any signed-in user may create a namespace by pushing to it (and becomes its owner).
     create_namespace_on_push: bool = True
+    # Failed sign-ins within the window that lock a user name / a client address.
+    login_max_failures: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_window_seconds: float = Field(default=300.0, gt=0)
+    login_lockout_seconds: float = Field(default=300.0, gt=0)
 
 
 class RegistrySettings(_Section):
@@ -52,6 +74,13 @@ class SecretsSettings(_Section):
     # base64 of 32 random bytes; empty: a key file made once in the data directory.
     # Replicas and runners of one instance must share the same key.
     key: str = ""
+    # Older keys, still read (never written) while `conveyor secret rotate-key` re-seals.
+    previous_keys: list[str] = Field(default_factory=list)
+
+    @field_validator("previous_keys", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _comma_list(value)
 
 
 class ChainSettings(_Section):
@@ -117,6 +146,17 @@ class Settings(_Section):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.data_dir.resolve() / 'conveyor.db'}"
+
+    @property
+    def local_registry_url(self) -> str:
+        """Where this instance's /v2 is reachable from its own runners (builds, syncs)."""
+        if self.build.registry_url:
+            return self.build.registry_url.rstrip("/")
+        if self.server.external_url:
+            return self.server.external_url.rstrip("/")
+        host, _, port = self.server.listen.rpartition(":")
+        host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}.get(host, host)
+        return f"http://{host}:{port}"
 
     @property
     def storage_url(self) -> str:

@@ -33,11 +33,16 @@ async def repository_actions(
         await session.execute(select(Namespace).where(Namespace.name == namespace_name))
     ).scalar_one_or_none()
     if namespace is None:
-        # Pushing creates the namespace, owned by whoever pushed first.
-        if create_on_push and not identity.anonymous:
+        # Pushing creates the namespace, owned by whoever pushed first (never by a robot).
+        if create_on_push and identity.user_id is not None:
             return frozenset({PULL, PUSH})
         return frozenset()
     actions: set[str] = {PULL} if namespace.public else set()
+    if identity.robot is not None:
+        # Its own namespace as its access says; elsewhere only what anybody has (public pull).
+        if identity.robot.namespace == namespace_name:
+            actions |= identity.robot.actions
+        return frozenset(actions)
     if identity.user_id is not None:
         role = (
             await session.execute(

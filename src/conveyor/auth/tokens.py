@@ -32,6 +32,9 @@ class VerifiedToken:
     subject: str
     access: tuple[Access, ...]
     expires_at: int
+    # The robot or personal token it was issued through ("robot:<id>", "token:<id>"): the
+    # registry refuses the token once that credential is revoked or expired.
+    credential: str | None = None
 
     def actions_for(self, type_: str, name: str) -> set[str]:
         granted: set[str] = set()
@@ -69,7 +72,9 @@ class TokenService:
         self._signing = keys[0]
         self._public = {kid: key.public_key() for kid, key in keys}
 
-    def issue(self, subject: str, access: list[Access]) -> tuple[str, int, int]:
+    def issue(
+        self, subject: str, access: list[Access], credential: str | None = None
+    ) -> tuple[str, int, int]:
         """Returns (token, expires_in, issued_at)."""
         if self._signing is None:
             raise RuntimeError("load_keys() first")
@@ -85,6 +90,8 @@ class TokenService:
             "jti": uuid.uuid4().hex,
             "access": [item.to_claim() for item in access],
         }
+        if credential is not None:
+            claims["cred"] = credential
         token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
         return token, self.ttl_seconds, now
 
@@ -108,7 +115,13 @@ class TokenService:
             )
         except jwt.PyJWTError as exc:
             raise TokenError(str(exc)) from None
-        return VerifiedToken(str(claims["sub"]), _access_claims(claims), int(claims["exp"]))
+        credential = claims.get("cred")
+        return VerifiedToken(
+            str(claims["sub"]),
+            _access_claims(claims),
+            int(claims["exp"]),
+            str(credential) if credential is not None else None,
+        )
 
 
 def _access_claims(claims: dict[str, Any]) -> tuple[Access, ...]:

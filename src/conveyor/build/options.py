@@ -23,13 +23,7 @@ class BuildOptions:
 
 def registry_url(settings: Settings) -> str:
     """Where this instance's /v2 is reachable from a build."""
-    if settings.build.registry_url:
-        return settings.build.registry_url.rstrip("/")
-    if settings.server.external_url:
-        return settings.server.external_url.rstrip("/")
-    host, _, port = settings.server.listen.rpartition(":")
-    host = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "": "127.0.0.1"}.get(host, host)
-    return f"http://{host}:{port}"
+    return settings.local_registry_url
 
 
 def build_options(settings: Settings) -> BuildOptions:

@@ -28,6 +28,8 @@ class StepContext:
     # The result the previous attempt of this step left behind (to resume, not redo).
     previous_result: dict[str, Any] | None
     log: LogWriter
+    # Keep a partial result on the step while it runs (progress for the CLI and console).
+    save_progress: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     @property
     def repository(self) -> str:

@@ -62,8 +62,10 @@ async def create_record(
     doc: ChainDocument,
     trigger: dict[str, Any],
     rerun_of: int | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> int:
-    kinds = doc.node_kinds()
+    """A record with a step per node of the chain (or only the `only` nodes: a sync by hand)."""
+    kinds = [kind for kind in doc.node_kinds() if only is None or kind in only]
     record = Record(
         chain_name=chain.name,
         chain_version=chain.version,

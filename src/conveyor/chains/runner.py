@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import time
@@ -129,6 +130,7 @@ class Runner:
             claimed.earlier,
             claimed.previous_result,
             StepLogWriter(self.db, claimed.step_id),
+            functools.partial(queue.save_progress, self.db, claimed.step_id, self.name),
         )
         if node is None:
             outcome = NodeOutcome.failed(f"no runner here can run {claimed.node} steps")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.progress import BarColumn, Progress, TextColumn
 
 from conveyor.cli.client import ApiClient, CliError
 from conveyor.cli.output import console, emit
@@ -17,6 +19,7 @@ chain_app = typer.Typer(no_args_is_help=True, help="Delivery chains.")
 record_app = typer.Typer(no_args_is_help=True, help="Records: one per run of a chain.")
 secret_app = typer.Typer(no_args_is_help=True, help="Secrets (write-only values).")
 endpoint_app = typer.Typer(no_args_is_help=True, help="Remote registries that sync copies to.")
+sync_app = typer.Typer(no_args_is_help=True, help="Synchronization rules run by hand.")
 
 Output = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 Server = Annotated[str | None, typer.Option("--server", help="Conveyor server URL")]
@@ -198,3 +201,79 @@ def endpoint_list(server: Server = None, output: Output = "table") -> None:
 def endpoint_remove(name: str, server: Server = None) -> None:
     ApiClient(server).delete(f"/api/v1/endpoints/{name}")
     console.print(f"Removed endpoint {name}.")
+
+
+@sync_app.command("run")
+def sync_run(
+    chain: str,
+    rule: str,
+    backfill: Annotated[
+        bool, typer.Option("--backfill", help="every existing tag (default)")
+    ] = True,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="start it and print the record")
+    ] = False,
+    server: Server = None,
+    output: Output = "table",
+) -> None:
+    """Copy every tag the rule selects now; waits with a progress bar and prints a summary."""
+    client = ApiClient(server)
+    body = {"rule": rule, "backfill": backfill}
+    record = client.post(f"/api/v1/chains/{chain}/sync-runs", body)
+    if no_wait:
+        emit(
+            record if output == "json" else {"record": record["id"], "status": record["status"]},
+            output,
+        )
+        return
+    record = _wait_with_progress(client, record["id"])
+    if output == "json":
+        emit(record, output)
+    else:
+        _sync_summary(record)
+    if record["result"] != "SUCCESS":
+        raise CliError(f"sync {record['result']}: {record.get('reason') or ''}")
+
+
+def _wait_with_progress(client: ApiClient, record_id: int) -> dict[str, Any]:
+    with Progress(
+        TextColumn("[bold]sync[/bold]"),
+        BarColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("sync", total=None, status="starting")
+        deadline = time.monotonic() + 24 * 3600
+        while time.monotonic() < deadline:
+            record: dict[str, Any] = client.get(f"/api/v1/records/{record_id}")
+            step = record["steps"][0] if record["steps"] else {}
+            done = (step.get("result") or {}).get("progress", {})
+            status = f"{done.get('blobs', 0)} blobs, {_mib(done.get('bytes', 0))} copied"
+            progress.update(task, status=status)
+            if record["status"] in ("COMPLETE", "CANCELED"):
+                return record
+            time.sleep(0.5)
+    raise CliError(f"record {record_id} did not finish in a day")
+
+
+def _sync_summary(record: dict[str, Any]) -> None:
+    tasks = (record["steps"][0].get("result") or {}).get("tasks", []) if record["steps"] else []
+    copied = [
+        t for t in tasks if t.get("blobsCopied") or t.get("manifestsCopied") or t.get("tagWritten")
+    ]
+    failed = [t for t in tasks if t.get("errorCode")]
+    moved = sum(int(t.get("bytesCopied") or 0) for t in tasks)
+    console.print(
+        f"record {record['id']}: {record['result']} — {len(tasks)} tag(s) selected, "
+        f"{len(copied)} copied, {len(tasks) - len(copied) - len(failed)} already there, "
+        f"{len(failed)} failed, {_mib(moved)} moved"
+    )
+    for task in failed:
+        console.print(
+            f"  [red]{task['destination']}: {task['errorCode']}[/red] {task.get('error') or ''}"
+        )
+
+
+def _mib(count: int) -> str:
+    return f"{count / (1024 * 1024):.1f} MiB"

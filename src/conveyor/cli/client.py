@@ -33,11 +33,20 @@ def saved_login() -> dict[str, str]:
 
 
 def save_login(server: str, username: str, password: str) -> Path:
+    return _save({"server": server, "username": username, "password": password})
+
+
+def save_token(server: str, username: str, token: str) -> Path:
+    """What `conveyor login` keeps: a personal API token, never the password."""
+    return _save({"server": server, "username": username, "token": token})
+
+
+def _save(data: dict[str, str]) -> Path:
     path = credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump({"server": server, "username": username, "password": password}, handle)
+        json.dump(data, handle)
     return path
 
 
@@ -49,9 +58,12 @@ class ApiClient:
         ).rstrip("/")
         headers: dict[str, str] = {}
         auth: httpx.Auth | None = None
+        # CONVEYOR_TOKEN, then CONVEYOR_USER/CONVEYOR_PASSWORD, then what `conveyor login` saved.
         token = os.environ.get("CONVEYOR_TOKEN")
         user = os.environ.get("CONVEYOR_USER") or saved.get("username")
         password = os.environ.get("CONVEYOR_PASSWORD") or saved.get("password")
+        if not token and not os.environ.get("CONVEYOR_PASSWORD"):
+            token = saved.get("token")
         if token:
             headers["Authorization"] = f"Bearer {token}"
         elif user and password:

@@ -8,9 +8,15 @@ from typing import Annotated
 
 import typer
 
-from conveyor.cli import build_commands, scan_commands
-from conveyor.cli.chain_commands import chain_app, endpoint_app, record_app, secret_app
-from conveyor.cli.client import ApiClient, CliError, save_login
+from conveyor.cli import build_commands, identity_commands, scan_commands
+from conveyor.cli.chain_commands import (
+    chain_app,
+    endpoint_app,
+    record_app,
+    secret_app,
+    sync_app,
+)
+from conveyor.cli.client import ApiClient, CliError
 from conveyor.cli.output import console, emit
 
 app = typer.Typer(
@@ -28,7 +34,13 @@ app.add_typer(chain_app, name="chain")
 app.add_typer(record_app, name="record")
 app.add_typer(secret_app, name="secret")
 app.add_typer(endpoint_app, name="endpoint")
+app.add_typer(sync_app, name="sync")
 app.add_typer(scan_commands.app)  # `scan IMAGE` and `vulndb import|status`
+app.add_typer(identity_commands.robot_app, name="robot")
+app.add_typer(identity_commands.token_app, name="token")
+identity_commands.add_secret_commands(secret_app)  # secret rotate-key
+for command in (identity_commands.login, identity_commands.logout, identity_commands.audit):
+    app.command()(command)
 
 Output = Annotated[str, typer.Option("--output", "-o", help="table or json")]
 Server = Annotated[str | None, typer.Option("--server", help="Conveyor server URL")]
@@ -60,23 +72,6 @@ def runner(
     from conveyor.cli.runner import run_runner
 
     run_runner(config, data, listen)
-
-
-@app.command()
-def login(
-    server: Server = None,
-    username: Annotated[str, typer.Option(prompt=True)] = "admin",
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True)] = "",
-) -> None:
-    """Check credentials against the server and keep them for later commands."""
-    import os
-
-    os.environ.pop("CONVEYOR_TOKEN", None)
-    os.environ["CONVEYOR_USER"], os.environ["CONVEYOR_PASSWORD"] = username, password
-    client = ApiClient(server)
-    client.get("/api/v1/namespaces")
-    path = save_login(client.server, username, password)
-    console.print(f"Logged in to {client.server} as {username} (saved in {path}).")
 
 
 @namespace_app.command("create")

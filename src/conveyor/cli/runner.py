@@ -33,7 +33,8 @@ def run_runner(config: Path | None, data: Path | None, listen: str | None) -> No
 
 async def _serve(settings: Settings, listen: str | None) -> None:
     db = Database(settings.database_url)
-    box = SecretBox.from_settings(settings.secrets.key, settings.data_dir)
+    secrets = settings.secrets
+    box = SecretBox.from_settings(secrets.key, settings.data_dir, secrets.previous_keys)
     ctx = RegistryContext(db, open_store(settings.storage_url))
     runner = build_runner(settings, ctx, box)
     stop = asyncio.Event()

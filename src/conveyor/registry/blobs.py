@@ -32,17 +32,22 @@ def parse_digest(text: str) -> Digest:
 async def linked_blob(ctx: RegistryContext, repository: str, digest: Digest) -> BlobInfo:
     """The blob as readable through this repository, or BLOB_UNKNOWN."""
     async with ctx.db.read() as session:
-        size = (
-            await session.execute(
-                select(Blob.size)
-                .join(RepositoryBlob, RepositoryBlob.digest == Blob.digest)
-                .join(Repository, Repository.id == RepositoryBlob.repository_id)
-                .where(Repository.name == repository, Blob.digest == str(digest))
-            )
-        ).scalar_one_or_none()
+        size = await _linked_size(session, repository, digest)
     if size is None:
         raise RegistryError("BLOB_UNKNOWN", detail={"digest": str(digest)})
     return BlobInfo(digest, size)
+
+
+async def _linked_size(session: AsyncSession, repository: str, digest: Digest) -> int | None:
+    size: int | None = (
+        await session.execute(
+            select(Blob.size)
+            .join(RepositoryBlob, RepositoryBlob.digest == Blob.digest)
+            .join(Repository, Repository.id == RepositoryBlob.repository_id)
+            .where(Repository.name == repository, Blob.digest == str(digest))
+        )
+    ).scalar_one_or_none()
+    return size
 
 
 async def link_blob(
@@ -71,14 +76,7 @@ async def mount_blob(
     """Link a blob that one of `sources` (repositories the caller may pull) already holds."""
     async with ctx.db.write() as session:
         for source in sources:
-            size = (
-                await session.execute(
-                    select(Blob.size)
-                    .join(RepositoryBlob, RepositoryBlob.digest == Blob.digest)
-                    .join(Repository, Repository.id == RepositoryBlob.repository_id)
-                    .where(Repository.name == source, Blob.digest == str(digest))
-                )
-            ).scalar_one_or_none()
+            size = await _linked_size(session, source, digest)
             if size is not None:
                 await link_blob(session, target, digest, size, actor)
                 return BlobInfo(digest, size)

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from conveyor.registry.http.token_route import token_get, token_post
+from conveyor.web import audit as audit_api
 from conveyor.web import (
     build_sources,
     builds,
@@ -16,14 +17,19 @@ from conveyor.web import (
     namespaces,
     probes,
     records,
+    rekey,
     repositories,
+    robots,
     scans,
     secrets,
+    sync_runs,
     system,
+    tokens,
     users,
 )
 from conveyor.web.console import install as install_console
-from conveyor.web.deps import Services, services
+from conveyor.web.deps import Services, api_denial, services
+from conveyor.web.error_shape import install_error_shape
 from conveyor.web.errors import ApiError, api_error_handler, validation_error_handler
 
 
@@ -46,9 +52,14 @@ def build_api(svc: Services) -> FastAPI:
         users.router,
         repositories.router,
         chains.router,
+        sync_runs.router,
         endpoints.router,
         records.router,
+        rekey.router,  # before secrets: POST /secrets/rotate-key
         secrets.router,
+        robots.router,
+        tokens.router,
+        audit_api.router,
     )
     api.include_router(scans.router)  # first: repositories' /{name:path} would take .../scan
     for first in (build_sources.router, builds.router, git_hooks.router):  # .../source likewise
@@ -57,6 +68,7 @@ def build_api(svc: Services) -> FastAPI:
         api.include_router(router)
     api.add_api_route("/auth/token", _token_get, methods=["GET"], include_in_schema=False)
     api.add_api_route("/auth/token", _token_post, methods=["POST"], include_in_schema=False)
+    install_error_shape(api)  # for Starlette's own errors too, and in /api/v1/openapi.json
     install_console(api)  # the web console at /: pages, /console/static, HTML error pages
     return api
 
@@ -76,4 +88,4 @@ async def _with_denial(request: Request, *, get: bool) -> Response:
     try:
         return await (token_get(request, gate) if get else token_post(request, gate))
     except AccessDenied as exc:
-        raise ApiError(401, "UNAUTHORIZED", exc.message) from None
+        raise api_denial(exc) from None

@@ -19,6 +19,7 @@ from conveyor.chains.schema import ChainDocument
 from conveyor.chains.store import current_document, find_chain
 from conveyor.db.chain_models import Record
 from conveyor.web.build_sources import build_options
+from conveyor.web.chains import readable_chain
 from conveyor.web.deps import WRITERS, require_role, services
 from conveyor.web.errors import ApiError
 from conveyor.web.records import RecordOut, record_out
@@ -35,6 +36,7 @@ class BuildIn(BaseModel):
 async def manual_build(name: str, body: BuildIn, request: Request) -> RecordOut:
     svc = services(request)
     options = build_options(request)
+    await readable_chain(request, name)  # 404 to whoever may not read it, as GET /chains/{name}
     async with svc.ctx.db.read() as session:
         chain = await find_chain(session, name)
         if chain is None:

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from conveyor.auth import audit
+from conveyor.chains.schema import ChainDocument
 from conveyor.chains.store import (
     ChainInvalid,
     current_document,
@@ -67,6 +69,8 @@ async def apply_chain(request: Request, document: dict[str, Any] = Body(...)) ->
             saved = await save_chain(session, doc, identity.name)
         except ChainInvalid as exc:
             raise ApiError(400, "INVALID", str(exc), exc.field) from None
+        if saved.changed:
+            audit_chain_applied(session, identity.name, saved.name, saved.version, doc)
     return ApplyOut(
         name=saved.name, version=saved.version, created=saved.created, changed=saved.changed
     )
@@ -91,7 +95,8 @@ async def _can_read(request: Request, namespace: str) -> bool:
     return True
 
 
-async def _readable_chain(request: Request, name: str) -> Chain:
+async def readable_chain(request: Request, name: str) -> Chain:
+    await signed_in(request)  # 401 first: chains are never public
     async with services(request).ctx.db.read() as session:
         chain = await find_chain(session, name)
     if chain is None or not await _can_read(request, chain.namespace):
@@ -101,14 +106,16 @@ async def _readable_chain(request: Request, name: str) -> Chain:
 
 @router.get("/{name}", response_model=ChainOut)
 async def get_chain(name: str, request: Request) -> ChainOut:
-    chain = await _readable_chain(request, name)
+    chain = await readable_chain(request, name)
     async with services(request).ctx.db.read() as session:
         return await _out(session, chain)
 
 
 @router.get("/{name}/versions/{version}", response_model=dict[str, Any])
 async def get_chain_version(name: str, version: int, request: Request) -> dict[str, Any]:
-    chain = await _readable_chain(request, name)
+    chain = await readable_chain(request, name)
+    if not 0 < version < 2**31:
+        raise ApiError(404, "NOT_FOUND", f"chain {name!r} has no version {version}")
     async with services(request).ctx.db.read() as session:
         row = (
             await session.execute(
@@ -124,7 +131,21 @@ async def get_chain_version(name: str, version: int, request: Request) -> dict[s
 
 @router.delete("/{name}", status_code=204)
 async def remove_chain(name: str, request: Request) -> None:
-    chain = await _readable_chain(request, name)
-    await require_role(request, chain.namespace, OWNERS)
+    chain = await readable_chain(request, name)
+    identity = await require_role(request, chain.namespace, OWNERS)
     async with services(request).ctx.db.write() as session:
         await delete_chain(session, name)
+        audit.record(session, audit.CHAIN_DELETED, actor=identity.name, target=name)
+
+
+def audit_chain_applied(
+    session: Any, actor: str, name: str, version: int, doc: ChainDocument
+) -> None:
+    """A new chain version, in the audit log (the API's and the console's)."""
+    audit.record(
+        session,
+        audit.CHAIN_APPLIED,
+        actor=actor,
+        target=name,
+        detail={"version": version, "namespace": doc.spec.scope.namespace},
+    )

@@ -31,10 +31,28 @@ def services(request: Request) -> Services:
 
 
 async def caller(request: Request) -> Caller:
+    """Basic (password, robot or personal token), a personal token as Bearer, or anonymous.
+    Registry tokens (JWTs) are refused: their scope names repositories, not API resources."""
     try:
-        return await services(request).gate.caller(request)
+        who = await services(request).gate.caller(request)
     except AccessDenied as exc:
-        raise ApiError(401, "UNAUTHORIZED", exc.message) from None
+        raise api_denial(exc) from None
+    if who.token is not None:
+        raise ApiError(
+            401,
+            "UNAUTHORIZED",
+            "registry tokens are for /v2 only; use a password or a personal token (conveyor login)",
+        )
+    if who.identity.robot is not None:
+        raise ApiError(403, "DENIED", "robot accounts only pull and push, through /v2")
+    return who
+
+
+def api_denial(exc: AccessDenied) -> ApiError:
+    if exc.status == 429:
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return ApiError(429, "TOO_MANY_REQUESTS", exc.message, headers=retry)
+    return ApiError(401, "UNAUTHORIZED", exc.message)
 
 
 async def signed_in(request: Request) -> Identity:

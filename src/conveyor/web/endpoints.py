@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, select
 
+from conveyor.auth import audit
 from conveyor.auth.identity import Identity
 from conveyor.db.chain_models import Endpoint
 from conveyor.web.deps import admin, services, signed_in
@@ -69,7 +70,7 @@ async def list_endpoints(request: Request, _: Identity = Depends(signed_in)) -> 
 
 @router.post("", response_model=EndpointOut, status_code=201)
 async def add_endpoint(
-    body: EndpointIn, request: Request, _: Identity = Depends(admin)
+    body: EndpointIn, request: Request, identity: Identity = Depends(admin)
 ) -> EndpointOut:
     svc = services(request)
     nonce, ciphertext = (None, None)
@@ -89,12 +90,20 @@ async def add_endpoint(
         )
         session.add(row)
         await session.flush()
+        audit.record(
+            session,
+            audit.ENDPOINT_ADDED,
+            actor=identity.name,
+            target=body.name,
+            detail={"url": body.url, "username": body.username},
+        )
         return _out(row)
 
 
 @router.delete("/{name}", status_code=204)
-async def remove_endpoint(name: str, request: Request, _: Identity = Depends(admin)) -> None:
+async def remove_endpoint(name: str, request: Request, identity: Identity = Depends(admin)) -> None:
     async with services(request).ctx.db.write() as session:
         result = await session.execute(delete(Endpoint).where(Endpoint.name == name))
         if not result.rowcount:  # type: ignore[attr-defined]
             raise ApiError(404, "NOT_FOUND", f"no endpoint {name!r}")
+        audit.record(session, audit.ENDPOINT_REMOVED, actor=identity.name, target=name)

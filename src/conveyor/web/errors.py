@@ -9,12 +9,20 @@ from starlette.responses import JSONResponse, Response
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers or {}
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
@@ -23,7 +31,8 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, o
 
 async def api_error_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": 'Basic realm="conveyor"'} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": 'Basic realm="conveyor"'} if exc.status == 401 else {}
+    headers.update(exc.headers)
     return JSONResponse(
         error_body(exc.code, exc.message, exc.field), status_code=exc.status, headers=headers
     )

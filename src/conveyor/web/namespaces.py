@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conveyor.auth import audit
 from conveyor.auth.identity import Identity
 from conveyor.auth.users import find_user
 from conveyor.db.models import Member, Namespace, User
@@ -69,6 +70,13 @@ async def create_namespace(
         if exists:
             raise ApiError(409, "CONFLICT", f"namespace {body.name!r} exists", "name")
         row = await ensure_namespace(session, body.name, identity, public=body.public)
+        audit.record(
+            session,
+            audit.NAMESPACE_CREATED,
+            actor=identity.name,
+            target=body.name,
+            detail={"public": body.public},
+        )
     return _out(row)
 
 
@@ -93,6 +101,7 @@ async def remove_namespace(
             if role != "owner":
                 raise ApiError(403, "DENIED", "only an owner or an administrator may delete it")
         await delete_namespace(session, name)
+        audit.record(session, audit.NAMESPACE_DELETED, actor=identity.name, target=name)
 
 
 class MemberIn(BaseModel):
@@ -158,6 +167,13 @@ async def set_member(
             user_id=user.id,
             role=body.role,
         )
+        audit.record(
+            session,
+            audit.MEMBER_SET,
+            actor=identity.name,
+            target=f"{name}/{body.user}",
+            detail={"role": body.role},
+        )
     return MemberOut(user=body.user, role=body.role)
 
 
@@ -178,3 +194,4 @@ async def remove_member(
             removed = result.rowcount  # type: ignore[attr-defined]
         if not removed:
             raise ApiError(404, "NOT_FOUND", f"{user!r} is not a member of {name!r}", "user")
+        audit.record(session, audit.MEMBER_REMOVED, actor=identity.name, target=f"{name}/{user}")

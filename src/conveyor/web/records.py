@@ -75,6 +75,9 @@ async def _chain_namespace(session: Any, chain_name: str) -> str | None:
 
 
 async def _readable_record(request: Request, record_id: int) -> Record:
+    await signed_in(request)  # 401 first: records are never public
+    if not 0 < record_id < 2**63:  # beyond what the database's integers hold
+        raise ApiError(404, "NOT_FOUND", f"no record {record_id}")
     async with services(request).ctx.db.read() as session:
         record = await session.get(Record, record_id)
         namespace = await _chain_namespace(session, record.chain_name) if record else None

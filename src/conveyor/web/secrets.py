@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from conveyor.auth import audit
 from conveyor.auth.identity import Identity
 from conveyor.auth.secrets import SecretError, list_secrets, put_secret, remove_secret
 from conveyor.web.deps import admin, services
@@ -35,7 +36,7 @@ async def get_secrets(request: Request, _: Identity = Depends(admin)) -> list[Se
 
 @router.put("/{name}", status_code=204)
 async def set_secret(
-    name: str, body: SecretIn, request: Request, _: Identity = Depends(admin)
+    name: str, body: SecretIn, request: Request, identity: Identity = Depends(admin)
 ) -> None:
     import re
 
@@ -45,12 +46,14 @@ async def set_secret(
     try:
         async with svc.ctx.db.write() as session:
             await put_secret(session, svc.box, name, body.value)
+            audit.record(session, audit.SECRET_SET, actor=identity.name, target=name)
     except SecretError as exc:
         raise ApiError(400, "INVALID", str(exc), "value") from None
 
 
 @router.delete("/{name}", status_code=204)
-async def delete_secret(name: str, request: Request, _: Identity = Depends(admin)) -> None:
+async def delete_secret(name: str, request: Request, identity: Identity = Depends(admin)) -> None:
     async with services(request).ctx.db.write() as session:
         if not await remove_secret(session, name):
             raise ApiError(404, "NOT_FOUND", f"no secret {name!r}")
+        audit.record(session, audit.SECRET_REMOVED, actor=identity.name, target=name)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from conveyor.auth import audit
 from conveyor.auth.identity import Identity
 from conveyor.auth.users import UserError, create_user, delete_user
 from conveyor.db.models import User
@@ -37,10 +38,17 @@ async def list_users(request: Request, _: Identity = Depends(admin)) -> list[Use
 
 
 @router.post("", response_model=UserOut, status_code=201)
-async def add_user(body: UserIn, request: Request, _: Identity = Depends(admin)) -> UserOut:
+async def add_user(body: UserIn, request: Request, identity: Identity = Depends(admin)) -> UserOut:
     try:
         async with services(request).ctx.db.write() as session:
             row = await create_user(session, body.name, body.password, is_admin=body.admin)
+            audit.record(
+                session,
+                audit.USER_CREATED,
+                actor=identity.name,
+                target=body.name,
+                detail={"admin": body.admin},
+            )
     except UserError as exc:
         raise ApiError(
             409 if exc.code == "CONFLICT" else 400, exc.code, str(exc), exc.field
@@ -55,3 +63,4 @@ async def remove_user(name: str, request: Request, identity: Identity = Depends(
     async with services(request).ctx.db.write() as session:
         if not await delete_user(session, name):
             raise ApiError(404, "NOT_FOUND", f"no user {name!r}")
+        audit.record(session, audit.USER_DELETED, actor=identity.name, target=name)

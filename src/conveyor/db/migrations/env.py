@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, event, pool
 from conveyor.db import (
     build_models,  # noqa: F401 - registers the git source table
     chain_models,  # noqa: F401 - registers its tables on Base
+    identity_models,  # noqa: F401 - robots, personal tokens, audit log, sign-in throttle
     vulndb_models,  # noqa: F401 - registers the vulnerability tables
 )
 from conveyor.db.models import Base

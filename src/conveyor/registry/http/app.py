@@ -110,8 +110,10 @@ class RegistryApp:
 
 
 def _denied(exc: AccessDenied) -> Response:
-    code = "DENIED" if exc.status == 403 else "UNAUTHORIZED"
+    code = {403: "DENIED", 429: "TOOMANYREQUESTS"}.get(exc.status, "UNAUTHORIZED")
     headers = {"WWW-Authenticate": exc.challenge} if exc.challenge else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     return error_response(RegistryError(code, exc.message, exc.detail), headers)
 
 

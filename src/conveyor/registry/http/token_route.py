@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from conveyor.auth import audit
+from conveyor.auth.credentials import SignInFailed, Throttled
 from conveyor.auth.identity import ANONYMOUS, Identity
 from conveyor.auth.scopes import Access, ScopeError, parse_scope
-from conveyor.auth.users import authenticate
 from conveyor.oci.reference import is_valid_name
-from conveyor.registry.http.access import AccessDenied, Caller, Gatekeeper
+from conveyor.registry.http.access import AccessDenied, Caller, Gatekeeper, throttled
 
 
 async def token_get(request: Request, gate: Gatekeeper) -> Response:
@@ -25,11 +26,14 @@ async def token_post(request: Request, gate: Gatekeeper) -> Response:
     grant = str(form.get("grant_type", ""))
     if grant != "password":
         return _oauth_error("unsupported_grant_type", f"grant_type {grant[:40]!r} is not supported")
-    identity = await authenticate(
-        gate.db, str(form.get("username", "")), str(form.get("password", ""))
-    )
-    if identity is None:
+    try:
+        identity = await gate.sign_in.basic(
+            str(form.get("username", "")), str(form.get("password", "")), "token"
+        )
+    except SignInFailed:
         return _oauth_error("invalid_grant", "invalid username or password", 401)
+    except Throttled as exc:
+        raise throttled(exc) from None
     return await _issue(request, gate, identity, [str(form.get("scope", ""))], oauth=True)
 
 
@@ -47,7 +51,17 @@ async def _issue(
     except ScopeError as exc:
         return _oauth_error("invalid_scope", str(exc))
     granted = [await _grant(gate, identity, item) for item in requested]
-    token, expires_in, issued_at = gate.tokens.issue(identity.name, [g for g in granted if g])
+    given = [g for g in granted if g]
+    token, expires_in, issued_at = gate.tokens.issue(identity.name, given, identity.credential)
+    if not identity.anonymous:
+        async with gate.db.write() as session:
+            audit.record(
+                session,
+                audit.TOKEN_ISSUED,
+                actor=identity.name,
+                target=gate.tokens.service,
+                detail={"granted": [str(g)[:300] for g in given[:50]], "asked": len(requested)},
+            )
     body: dict[str, object] = {
         "token": token,
         "access_token": token,

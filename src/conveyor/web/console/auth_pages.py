@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
-from conveyor.auth.users import authenticate
+from conveyor.auth import audit
+from conveyor.auth.credentials import SignInFailed, Throttled
 from conveyor.web.console.access import Viewer, acting_viewer
 from conveyor.web.console.errors import safe_next
 from conveyor.web.console.render import page
@@ -68,9 +69,21 @@ async def login(request: Request) -> Response:
     target = safe_next(str(form.get("next", "/")))
     if not tokens_match(request.cookies.get(LOGIN_COOKIE, ""), str(form.get(CSRF_FIELD, ""))):
         return _form(request, target, "The sign-in form expired. Please try again.", user)
-    identity = await authenticate(services(request).ctx.db, user, password) if user else None
-    if identity is None or identity.user_id is None:
+    svc = services(request)
+    try:
+        identity = await svc.gate.sign_in.basic(user, password, "console", tokens=False)
+    except SignInFailed:
         return _form(request, target, "Wrong user name or password.", user)
+    except Throttled as exc:
+        wait = f"Too many failed sign-ins: try again in {exc.retry_after} seconds."
+        refused = _form(request, target, wait, user)
+        refused.status_code = 429
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
+    if identity.user_id is None:
+        return _form(request, target, "Wrong user name or password.", user)
+    async with svc.ctx.db.write() as db:
+        audit.record(db, audit.LOGIN, actor=identity.name, detail={"via": "console"})
     session = new_session(identity.name, identity.user_id)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
+from conveyor.auth import audit
 from conveyor.chains.store import current_document, delete_chain, find_chain
 from conveyor.db.chain_models import Chain, ChainVersion, Record
 from conveyor.web.console import catalog
@@ -131,4 +132,5 @@ async def remove_chain(
     await require_role(request, who, chain.namespace, OWNERS)
     async with services(request).ctx.db.write() as db:
         await delete_chain(db, name)
+        audit.record(db, audit.CHAIN_DELETED, actor=who.name, target=name)
     return RedirectResponse("/chains", status_code=303)

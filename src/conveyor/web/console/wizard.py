@@ -25,6 +25,7 @@ from conveyor.chains.store import (
     save_chain,
 )
 from conveyor.db.chain_models import Endpoint
+from conveyor.web.chains import audit_chain_applied
 from conveyor.web.console import catalog
 from conveyor.web.console import chain_form as cf
 from conveyor.web.console import wizard_steps as ws
@@ -154,6 +155,8 @@ async def _save(
             doc = parse_document(draft)
             async with services(request).ctx.db.write() as db:
                 saved = await save_chain(db, doc, who.name)
+                if saved.changed:
+                    audit_chain_applied(db, who.name, saved.name, saved.version, doc)
         except ChainInvalid as exc:
             error = ws.FieldError(exc.field, str(exc))
     if error is not None:

@@ -1,0 +1,1 @@
+"""Replication: the copy engine (by digest, on top of `conveyor.client`) and backfills."""
