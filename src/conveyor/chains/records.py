@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conveyor.chains import states
 from conveyor.chains.schema import ChainDocument
-from conveyor.chains.store import chains_in_namespace
+from conveyor.chains.store import chains_in_namespace, current_document
 from conveyor.db.chain_models import Chain, Record, Step
 from conveyor.oci.reference import split_namespace
 from conveyor.registry import events as registry_events
@@ -117,3 +117,16 @@ def end_record(record: Record, status: str, result: str, reason: str | None = No
     record.result = result
     record.reason = reason
     record.ended_at = datetime.now(UTC)
+
+
+async def rerun(session: AsyncSession, record: Record) -> int | None:
+    """A new record with the old one's trigger, on the chain's current version, linked to the
+    old one; None when the chain no longer exists."""
+    chain = (
+        await session.execute(select(Chain).where(Chain.name == record.chain_name))
+    ).scalar_one_or_none()
+    if chain is None:
+        return None
+    document = await current_document(session, chain)
+    doc = ChainDocument.model_validate(document)
+    return await create_record(session, chain, doc, dict(record.trigger), record.id)

@@ -21,7 +21,7 @@ from conveyor.chains.store import (
     save_chain,
 )
 from conveyor.db.chain_models import Chain, ChainVersion
-from conveyor.web.deps import OWNERS, READERS, require_role, services, signed_in
+from conveyor.web.deps import OWNERS, READERS, has_role, require_role, services, signed_in
 from conveyor.web.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/chains", tags=["chains"])
@@ -82,24 +82,16 @@ async def get_chains(request: Request) -> list[ChainOut]:
     result = []
     async with services(request).ctx.db.read() as session:
         for chain in await list_chains(session):
-            if identity.is_admin or await _can_read(request, chain.namespace):
+            if identity.is_admin or await has_role(request, chain.namespace, READERS):
                 result.append(await _out(session, chain))
     return result
-
-
-async def _can_read(request: Request, namespace: str) -> bool:
-    try:
-        await require_role(request, namespace, READERS)
-    except ApiError:
-        return False
-    return True
 
 
 async def readable_chain(request: Request, name: str) -> Chain:
     await signed_in(request)  # 401 first: chains are never public
     async with services(request).ctx.db.read() as session:
         chain = await find_chain(session, name)
-    if chain is None or not await _can_read(request, chain.namespace):
+    if chain is None or not await has_role(request, chain.namespace, READERS):
         raise ApiError(404, "NOT_FOUND", f"no chain {name!r}")
     return chain
 

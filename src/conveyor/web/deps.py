@@ -79,6 +79,15 @@ async def require_role(request: Request, namespace: str, roles: tuple[str, ...])
     return identity
 
 
+async def has_role(request: Request, namespace: str, roles: tuple[str, ...]) -> bool:
+    """Like require_role, as a yes/no (for filtering lists)."""
+    try:
+        await require_role(request, namespace, roles)
+    except ApiError:
+        return False
+    return True
+
+
 READERS = ("owner", "developer", "guest")
 WRITERS = ("owner", "developer")
 OWNERS = ("owner",)

@@ -14,10 +14,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from conveyor.chains import records, states
-from conveyor.chains.schema import ChainDocument
-from conveyor.chains.store import current_document, find_chain
+from conveyor.chains.store import find_chain
 from conveyor.db.chain_models import Chain, Delivery, Record, Step, StepLog
-from conveyor.web.deps import READERS, WRITERS, require_role, services, signed_in
+from conveyor.web.deps import READERS, WRITERS, has_role, require_role, services, signed_in
 from conveyor.web.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/records", tags=["records"])
@@ -161,17 +160,9 @@ async def list_records(
         rows = (await session.execute(query)).all()
         result = []
         for record, namespace in rows:
-            if identity.is_admin or await _may_read(request, namespace):
+            if identity.is_admin or await has_role(request, namespace, READERS):
                 result.append(await record_out(session, record))
     return result
-
-
-async def _may_read(request: Request, namespace: str) -> bool:
-    try:
-        await require_role(request, namespace, READERS)
-    except ApiError:
-        return False
-    return True
 
 
 @router.get("/{record_id}", response_model=RecordOut)
@@ -258,13 +249,13 @@ async def cancel_record(record_id: int, request: Request) -> RecordOut:
 @router.post("/{record_id}/rerun", response_model=RecordOut, status_code=201)
 async def rerun_record(record_id: int, request: Request) -> RecordOut:
     record = await _readable_record(request, record_id)
+    async with services(request).ctx.db.read() as session:
+        namespace = await _chain_namespace(session, record.chain_name)
+    await require_role(request, namespace or "", WRITERS)
     async with services(request).ctx.db.write() as session:
-        chain = await find_chain(session, record.chain_name)
-        if chain is None:
-            raise ApiError(409, "CONFLICT", f"chain {record.chain_name!r} no longer exists")
-        await require_role(request, chain.namespace, WRITERS)
-        doc = ChainDocument.model_validate(await current_document(session, chain))
-        new_id = await records.create_record(session, chain, doc, dict(record.trigger), record.id)
+        new_id = await records.rerun(session, record)
+    if new_id is None:
+        raise ApiError(409, "CONFLICT", f"chain {record.chain_name!r} no longer exists")
     services(request).wake_runners()
     async with services(request).ctx.db.read() as session:
         fresh = await session.get(Record, new_id)

@@ -14,8 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from conveyor.chains import records as chain_records
 from conveyor.chains import states
-from conveyor.chains.schema import ChainDocument
-from conveyor.chains.store import current_document, find_chain
+from conveyor.chains.store import find_chain
 from conveyor.db.chain_models import Record, Step, StepLog
 from conveyor.web.console import catalog
 from conveyor.web.console.access import (
@@ -212,10 +211,8 @@ async def rerun(record_id: int, request: Request, who: Viewer = Depends(acting_v
     record, namespace = await readable_record(request, who, record_id)
     await require_role(request, who, namespace, WRITERS)
     async with services(request).ctx.db.write() as db:
-        chain = await find_chain(db, record.chain_name)
-        if chain is None:
-            raise ConsoleError(409, f"Chain {record.chain_name!r} no longer exists.")
-        doc = ChainDocument.model_validate(await current_document(db, chain))
-        new_id = await chain_records.create_record(db, chain, doc, dict(record.trigger), record.id)
+        new_id = await chain_records.rerun(db, record)
+    if new_id is None:
+        raise ConsoleError(409, f"Chain {record.chain_name!r} no longer exists.")
     services(request).wake_runners()
     return RedirectResponse(f"/records/{new_id}", status_code=303)
